@@ -1,6 +1,9 @@
 package kube
 
-import "k8s.io/apimachinery/pkg/runtime/schema"
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+)
 
 // builtin is kube-apiserver's own resource table for the groups client-go's
 // scheme knows (names, scope, short names and categories as its discovery
@@ -16,7 +19,6 @@ var all = []string{"all"}
 
 // builtins lists, per group, the preferred version first.
 var builtins = []builtin{
-	{"", "v1", "bindings", "Binding", true, nil, nil},
 	{"", "v1", "componentstatuses", "ComponentStatus", false, []string{"cs"}, nil},
 	{"", "v1", "configmaps", "ConfigMap", true, []string{"cm"}, nil},
 	{"", "v1", "endpoints", "Endpoints", true, []string{"ep"}, nil},
@@ -72,7 +74,7 @@ var builtins = []builtin{
 	{"storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", false, nil, nil},
 }
 
-func (b builtin) toResource() Resource {
+func (b builtin) describe() Resource {
 	return Resource{
 		GVR:          schema.GroupVersionResource{Group: b.group, Version: b.version, Resource: b.resource},
 		Kind:         b.kind,
@@ -81,6 +83,13 @@ func (b builtin) toResource() Resource {
 		Namespaced:   b.namespaced,
 		ShortNames:   b.shortNames,
 		Categories:   b.categories,
-		BuiltIn:      true,
 	}
+}
+
+// toResource describes b; BuiltIn says whether client-go's scheme has its Go
+// type (CRDs and APIServices live in other modules' schemes: JSON only).
+func (b builtin) toResource() Resource {
+	r := b.describe()
+	r.BuiltIn = scheme.Scheme.Recognizes(r.GVK())
+	return r
 }
