@@ -1,0 +1,147 @@
+package dao
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// GVRString is the column form of a GVR: "group/version/resource" (core
+// group empty: "/v1/pods").
+func GVRString(gvr schema.GroupVersionResource) string {
+	return gvr.Group + "/" + gvr.Version + "/" + gvr.Resource
+}
+
+// ParseGVRString is the inverse of GVRString.
+func ParseGVRString(s string) (schema.GroupVersionResource, error) {
+	i := strings.IndexByte(s, '/')
+	if i < 0 {
+		return schema.GroupVersionResource{}, fmt.Errorf("bad gvr %q", s)
+	}
+	j := strings.IndexByte(s[i+1:], '/')
+	if j < 0 {
+		return schema.GroupVersionResource{}, fmt.Errorf("bad gvr %q", s)
+	}
+	return schema.GroupVersionResource{Group: s[:i], Version: s[i+1 : i+1+j], Resource: s[i+2+j:]}, nil
+}
+
+// KeyString is the continue-key form of (namespace, name): "namespace/name"
+// ("/name" for cluster-scoped objects).
+func KeyString(namespace, name string) string { return namespace + "/" + name }
+
+// ParseAfter splits a ListOptions.After value into namespace and name.
+func ParseAfter(after string) (namespace, name string, err error) {
+	i := strings.IndexByte(after, '/')
+	if i < 0 {
+		return "", "", fmt.Errorf("invalid continue key %q: want namespace/name", after)
+	}
+	return after[:i], after[i+1:], nil
+}
+
+// encodeStringMap encodes a label or field set; empty sets are NULL.
+func encodeStringMap(m map[string]string) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(m) // map[string]string cannot fail
+	return b
+}
+
+// decodeStringMap decodes a JSON object of strings. NULL/empty gives nil. The
+// common case (no escapes) is parsed by hand: it runs for every listed row.
+func decodeStringMap(b []byte) (map[string]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if m, ok := fastDecodeStringMap(b); ok {
+		return m, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func fastDecodeStringMap(b []byte) (map[string]string, bool) {
+	i := 0
+	ws := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		if i >= len(b) || b[i] != '"' {
+			return "", false
+		}
+		start := i + 1
+		for j := start; j < len(b); j++ {
+			c := b[j]
+			if c == '"' {
+				i = j + 1
+				if !utf8.Valid(b[start:j]) {
+					return "", false
+				}
+				return string(b[start:j]), true
+			}
+			if c == '\\' || c < 0x20 {
+				return "", false
+			}
+		}
+		return "", false
+	}
+	ws()
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i++
+	// Estimate size from the number of colons (an upper bound).
+	n := 0
+	for _, c := range b {
+		if c == ':' {
+			n++
+		}
+	}
+	m := make(map[string]string, n)
+	ws()
+	if i < len(b) && b[i] == '}' {
+		i++
+		ws()
+		return m, i == len(b)
+	}
+	for {
+		ws()
+		k, ok := str()
+		if !ok {
+			return nil, false
+		}
+		ws()
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i++
+		ws()
+		v, ok := str()
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		ws()
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] == '}' {
+			i++
+			ws()
+			return m, i == len(b)
+		}
+		return nil, false
+	}
+}

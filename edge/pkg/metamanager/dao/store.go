@@ -1,0 +1,279 @@
+package dao
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/beego/beego/v2/client/orm"
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
+)
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("store is closed")
+
+// schemaVersion is the version of the tables below; stored in meta.
+const schemaVersion = 1
+
+// Defaults for Options.
+const (
+	DefaultWindowEvents    = 100000
+	DefaultWindowAge       = 24 * time.Hour
+	DefaultMaxBatch        = 1000
+	DefaultCompactInterval = 5 * time.Second
+	compactChunk           = 1000
+)
+
+// Options configure a Store. The zero value gives the documented defaults.
+type Options struct {
+	// Subscriber receives the events of every commit (may be set later with
+	// SetSubscriber, before the first write).
+	Subscriber event.Subscriber
+	// WindowEvents and WindowAge bound the retained event log: an event is
+	// compacted only when it is beyond the last WindowEvents events AND older
+	// than WindowAge ("whichever is more" is retained).
+	// WindowEvents: 0 = DefaultWindowEvents, < 0 = no count condition.
+	WindowEvents int
+	// WindowAge: 0 = DefaultWindowAge, < 0 = no age condition.
+	WindowAge time.Duration
+	// MaxBatch caps the number of Update requests group-committed in one
+	// SQLite transaction (0 = DefaultMaxBatch).
+	MaxBatch int
+	// CompactInterval is how often the writer looks for events to compact
+	// (0 = DefaultCompactInterval, < 0 = never automatically; Compact still works).
+	CompactInterval time.Duration
+	// ReadConns is the size of the read connection pool (0 = 2*GOMAXPROCS, at least 4).
+	ReadConns int
+}
+
+type subHolder struct{ s event.Subscriber }
+
+// Store is edgecore.db. It implements Writer and Reader.
+type Store struct {
+	path string
+	opts Options
+	db   *sql.DB
+	orm  orm.Ormer
+
+	wconn *sql.Conn
+	ws    *writeStmts
+
+	rev       atomic.Int64 // last committed revision
+	compacted atomic.Int64
+	sub       atomic.Pointer[subHolder]
+
+	mu      sync.RWMutex // guards closed against concurrent sends on reqs
+	closed  bool
+	reqs    chan *request
+	compact chan chan error
+	quit    chan struct{}
+	done    chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var (
+	_ Writer = (*Store)(nil)
+	_ Reader = (*Store)(nil)
+)
+
+// connector opens mattn/go-sqlite3 connections without registering a
+// database/sql driver name (no global state of ours).
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c *connector) Driver() driver.Driver                        { return c.drv }
+
+var schemaSQL = []string{
+	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS objects (
+		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+		kind TEXT NOT NULL, revision INTEGER NOT NULL, cloud_rv TEXT NOT NULL,
+		labels TEXT, fields TEXT, data BLOB NOT NULL,
+		PRIMARY KEY (gvr, namespace, name)) WITHOUT ROWID`,
+	`CREATE TABLE IF NOT EXISTS object_labels (
+		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+		key TEXT NOT NULL, value TEXT NOT NULL,
+		PRIMARY KEY (gvr, namespace, name, key)) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS object_labels_kv ON object_labels (gvr, key, value, namespace, name)`,
+	`CREATE TABLE IF NOT EXISTS events (
+		revision INTEGER PRIMARY KEY, type TEXT NOT NULL,
+		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+		kind TEXT NOT NULL, cloud_rv TEXT NOT NULL,
+		data BLOB, prev_data BLOB, labels TEXT, fields TEXT, prev_labels TEXT, prev_fields TEXT,
+		prev_revision INTEGER NOT NULL DEFAULT 0, prev_cloud_rv TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS events_gvr_rev ON events (gvr, revision)`,
+	`CREATE TABLE IF NOT EXISTS tombstones (
+		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+		revision INTEGER NOT NULL, cloud_rv TEXT NOT NULL,
+		PRIMARY KEY (gvr, namespace, name)) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS tombstones_rev ON tombstones (revision)`,
+	`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ` + strconv.Itoa(schemaVersion) + `)`,
+	`INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0)`,
+	`INSERT OR IGNORE INTO meta (key, value) VALUES ('compacted', 0)`,
+}
+
+// Open opens (creating if needed) the store at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.WindowEvents == 0 {
+		opts.WindowEvents = DefaultWindowEvents
+	}
+	if opts.WindowAge == 0 {
+		opts.WindowAge = DefaultWindowAge
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.CompactInterval == 0 {
+		opts.CompactInterval = DefaultCompactInterval
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 2 * runtime.GOMAXPROCS(0)
+		if opts.ReadConns < 4 {
+			opts.ReadConns = 4
+		}
+	}
+
+	// WAL + synchronous=FULL: a returned COMMIT is on disk.
+	dsn := path + "?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
+		"&_txlock=deferred&_stmt_cache_size=64&_cache_size=-8000"
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Let readers use the OS page cache directly instead of a private
+		// copy per connection.
+		_, err := c.Exec("PRAGMA mmap_size=1073741824", nil)
+		return err
+	}}
+	db := sql.OpenDB(&connector{drv: drv, dsn: dsn})
+	db.SetMaxOpenConns(opts.ReadConns + 1)
+	db.SetMaxIdleConns(opts.ReadConns + 1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	s := &Store{
+		path:    path,
+		opts:    opts,
+		db:      db,
+		reqs:    make(chan *request, 2*opts.MaxBatch),
+		compact: make(chan chan error),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if opts.Subscriber != nil {
+		s.sub.Store(&subHolder{opts.Subscriber})
+	}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.writerLoop()
+	return s, nil
+}
+
+func (s *Store) init() error {
+	// beego ORM over the same *sql.DB: not registered in beego's global alias
+	// registry (NewOrmWithDB), so several stores can be open at once.
+	o, err := orm.NewOrmWithDB("sqlite3", "edgecore:"+s.path, s.db)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	s.orm = o
+	for _, q := range schemaSQL {
+		if _, err := o.Raw(q).Exec(); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	var rows []orm.Params
+	if _, err := o.Raw(`SELECT key, value FROM meta`).Values(&rows); err != nil {
+		return fmt.Errorf("read meta: %w", err)
+	}
+	for _, r := range rows {
+		key := fmt.Sprint(r["key"])
+		v, err := strconv.ParseInt(fmt.Sprint(r["value"]), 10, 64)
+		if err != nil {
+			return fmt.Errorf("meta %s: %w", key, err)
+		}
+		switch key {
+		case "schema":
+			if v != schemaVersion {
+				return fmt.Errorf("edgecore.db schema version %d, want %d", v, schemaVersion)
+			}
+		case "revision":
+			s.rev.Store(v)
+		case "compacted":
+			s.compacted.Store(v)
+		}
+	}
+	// Revisions never go backwards: if the event log is ahead of the meta row
+	// (cannot happen with one transaction, but be safe), trust the log.
+	var maxEv sql.NullInt64
+	if err := s.db.QueryRow(`SELECT max(revision) FROM events`).Scan(&maxEv); err != nil {
+		return err
+	}
+	if maxEv.Valid && maxEv.Int64 > s.rev.Load() {
+		s.rev.Store(maxEv.Int64)
+	}
+
+	c, err := s.db.Conn(context.Background())
+	if err != nil {
+		return err
+	}
+	s.wconn = c
+	ws, err := prepareWriteStmts(c)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	s.ws = ws
+	return nil
+}
+
+// Orm returns the beego ORM handle bound to this store's database (for
+// administrative queries; the hot paths use database/sql directly).
+func (s *Store) Orm() orm.Ormer { return s.orm }
+
+// SetSubscriber sets the subscriber that receives committed events. Call it
+// before the first write.
+func (s *Store) SetSubscriber(sub event.Subscriber) {
+	if sub == nil {
+		s.sub.Store(nil)
+		return
+	}
+	s.sub.Store(&subHolder{sub})
+}
+
+// Revision is the revision of the last commit.
+func (s *Store) Revision() int64 { return s.rev.Load() }
+
+// CompactedRevision is the revision just before the oldest retained event.
+func (s *Store) CompactedRevision() int64 { return s.compacted.Load() }
+
+// Close finishes the requests already queued (the group in flight), stops
+// the writer and closes the database. Update after Close returns ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.quit)
+		s.mu.Unlock()
+		<-s.done
+		s.ws.close()
+		err1 := s.wconn.Close()
+		err2 := s.db.Close()
+		s.closeErr = errors.Join(err1, err2)
+	})
+	return s.closeErr
+}

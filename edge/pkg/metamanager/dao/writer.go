@@ -1,0 +1,489 @@
+package dao
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
+)
+
+type request struct {
+	ctx  context.Context
+	fn   func(tx Tx) error
+	err  error
+	done chan error
+}
+
+// Update implements Writer. fn runs on the writer goroutine inside the group
+// transaction; Update returns after the COMMIT holding fn's changes is durable
+// (and after its events were handed to the Subscriber), or with fn's error
+// (only fn's changes rolled back), or with the commit error.
+//
+// Once queued, the request is not abandoned when ctx ends: the writer skips
+// fn (returning ctx.Err()) if ctx is already done when it gets to it.
+func (s *Store) Update(ctx context.Context, fn func(tx Tx) error) error {
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-r.done
+}
+
+// Compact runs one full compaction pass with the configured window, on the
+// writer goroutine (between groups).
+func (s *Store) Compact(ctx context.Context) error {
+	ch := make(chan error, 1)
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.compact <- ch:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-ch
+}
+
+type writeStmts struct {
+	getObj, putObj, delObj    *sql.Stmt
+	delLabels, insLabel       *sql.Stmt
+	insEvent                  *sql.Stmt
+	getTomb, putTomb, delTomb *sql.Stmt
+	setMeta                   *sql.Stmt
+	all                       []*sql.Stmt
+}
+
+func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
+	ws := &writeStmts{}
+	ctx := context.Background()
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&ws.getObj, `SELECT kind, revision, cloud_rv, labels, fields, data FROM objects WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.putObj, `INSERT OR REPLACE INTO objects (gvr, namespace, name, kind, revision, cloud_rv, labels, fields, data) VALUES (?,?,?,?,?,?,?,?,?)`},
+		{&ws.delObj, `DELETE FROM objects WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.delLabels, `DELETE FROM object_labels WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.insLabel, `INSERT INTO object_labels (gvr, namespace, name, key, value) VALUES (?,?,?,?,?)`},
+		{&ws.insEvent, `INSERT INTO events (revision, type, gvr, namespace, name, kind, cloud_rv, data, prev_data,
+			labels, fields, prev_labels, prev_fields, prev_revision, prev_cloud_rv, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&ws.getTomb, `SELECT revision, cloud_rv FROM tombstones WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.putTomb, `INSERT OR REPLACE INTO tombstones (gvr, namespace, name, revision, cloud_rv) VALUES (?,?,?,?,?)`},
+		{&ws.delTomb, `DELETE FROM tombstones WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.setMeta, `UPDATE meta SET value=? WHERE key=?`},
+	} {
+		st, err := c.PrepareContext(ctx, p.q)
+		if err != nil {
+			ws.close()
+			return nil, fmt.Errorf("prepare %q: %w", p.q, err)
+		}
+		*p.dst = st
+		ws.all = append(ws.all, st)
+	}
+	return ws, nil
+}
+
+func (ws *writeStmts) close() {
+	for _, st := range ws.all {
+		st.Close()
+	}
+}
+
+func (s *Store) writerLoop() {
+	defer close(s.done)
+	var tick <-chan time.Time
+	if s.opts.CompactInterval > 0 {
+		t := time.NewTicker(s.opts.CompactInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	compactBacklog := false
+	batch := make([]*request, 0, s.opts.MaxBatch)
+	for {
+		if compactBacklog {
+			// Writes first; compact in small chunks when idle.
+			select {
+			case r := <-s.reqs:
+				s.runBatch(s.collect(batch[:0], r))
+				continue
+			case <-s.quit:
+				s.drain(batch)
+				return
+			default:
+			}
+			n, err := s.compactChunk(time.Now())
+			compactBacklog = err == nil && n > 0
+			continue
+		}
+		select {
+		case r := <-s.reqs:
+			s.runBatch(s.collect(batch[:0], r))
+		case ch := <-s.compact:
+			ch <- s.compactAll()
+		case <-tick:
+			compactBacklog = true
+		case <-s.quit:
+			s.drain(batch)
+			return
+		}
+	}
+}
+
+// drain commits every request queued before Close.
+func (s *Store) drain(batch []*request) {
+	for {
+		select {
+		case r := <-s.reqs:
+			s.runBatch(s.collect(batch[:0], r))
+		default:
+			return
+		}
+	}
+}
+
+func (s *Store) collect(batch []*request, first *request) []*request {
+	batch = append(batch, first)
+	for len(batch) < s.opts.MaxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// runBatch is one group commit: BEGIN IMMEDIATE, one SAVEPOINT per request,
+// one COMMIT (one fsync), publish, answer.
+func (s *Store) runBatch(batch []*request) {
+	ctx := context.Background()
+	c := s.wconn
+	fail := func(err error) {
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	tx := &writeTx{s: s, rev: s.rev.Load(), now: time.Now().UnixNano()}
+	startRev := tx.rev
+	abort := func(err error) {
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		fail(err)
+	}
+	for _, r := range batch {
+		r.err = nil
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if _, err := c.ExecContext(ctx, "SAVEPOINT m"); err != nil {
+			abort(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		rev0, ev0 := tx.rev, len(tx.events)
+		tx.active = true
+		err := callFn(r.fn, tx)
+		tx.active = false
+		if tx.fatal != nil {
+			// The connection itself failed: nothing in the batch is safe.
+			abort(tx.fatal)
+			return
+		}
+		if err != nil {
+			r.err = err
+			if _, e := c.ExecContext(ctx, "ROLLBACK TO m"); e != nil {
+				abort(fmt.Errorf("rollback to savepoint: %w", e))
+				return
+			}
+			tx.rev = rev0
+			clear(tx.events[ev0:])
+			tx.events = tx.events[:ev0]
+		}
+		if _, e := c.ExecContext(ctx, "RELEASE m"); e != nil {
+			abort(fmt.Errorf("release savepoint: %w", e))
+			return
+		}
+	}
+	if tx.rev != startRev {
+		if _, err := s.ws.setMeta.Exec(tx.rev, "revision"); err != nil {
+			abort(fmt.Errorf("set revision: %w", err))
+			return
+		}
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		abort(fmt.Errorf("commit: %w", err))
+		return
+	}
+	s.rev.Store(tx.rev)
+	// Publish before answering: when Update returns, the hub already has the
+	// events (read-your-writes for watchers too). Publish must not block.
+	if len(tx.events) > 0 {
+		if h := s.sub.Load(); h != nil && h.s != nil {
+			h.s.Publish(tx.events)
+		}
+	}
+	for _, r := range batch {
+		r.done <- r.err
+	}
+}
+
+func callFn(fn func(Tx) error, tx Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("update function panicked: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// writeTx is the Tx given to one request; it shares the group transaction.
+type writeTx struct {
+	s      *Store
+	rev    int64
+	now    int64
+	events []event.Event
+	active bool
+	fatal  error
+}
+
+var errTxDone = errors.New("dao: Tx used outside its Update function")
+
+func (t *writeTx) check() error {
+	if !t.active {
+		return errTxDone
+	}
+	return nil
+}
+
+type prevRow struct {
+	kind, cloudRV        string
+	revision             int64
+	labelsRaw, fieldsRaw []byte
+	data                 []byte
+}
+
+func (t *writeTx) getRow(gvr string, key Key) (prevRow, bool, error) {
+	var p prevRow
+	err := t.s.ws.getObj.QueryRow(gvr, key.Namespace, key.Name).Scan(&p.kind, &p.revision, &p.cloudRV, &p.labelsRaw, &p.fieldsRaw, &p.data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, err
+	}
+	return p, true, nil
+}
+
+func (t *writeTx) Get(key Key) (Stored, error) {
+	if err := t.check(); err != nil {
+		return Stored{}, err
+	}
+	p, ok, err := t.getRow(GVRString(key.GVR), key)
+	if err != nil {
+		return Stored{}, err
+	}
+	if !ok {
+		return Stored{}, ErrNotFound
+	}
+	st := Stored{Key: key, Kind: p.kind, Revision: p.revision, CloudRV: p.cloudRV, Data: p.data}
+	if st.Labels, err = decodeStringMap(p.labelsRaw); err != nil {
+		return Stored{}, err
+	}
+	if st.Fields, err = decodeStringMap(p.fieldsRaw); err != nil {
+		return Stored{}, err
+	}
+	return st, nil
+}
+
+func (t *writeTx) Tombstone(key Key) (Tombstone, bool, error) {
+	if err := t.check(); err != nil {
+		return Tombstone{}, false, err
+	}
+	ts := Tombstone{Key: key}
+	err := t.s.ws.getTomb.QueryRow(GVRString(key.GVR), key.Namespace, key.Name).Scan(&ts.Revision, &ts.CloudRV)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Tombstone{}, false, nil
+	}
+	if err != nil {
+		return Tombstone{}, false, err
+	}
+	return ts, true, nil
+}
+
+func setResourceVersion(obj map[string]interface{}, rev int64) {
+	md, ok := obj["metadata"].(map[string]interface{})
+	if !ok {
+		md = map[string]interface{}{}
+		obj["metadata"] = md
+	}
+	md["resourceVersion"] = strconv.FormatInt(rev, 10)
+}
+
+func (t *writeTx) Put(req PutRequest) (Stored, error) {
+	if err := t.check(); err != nil {
+		return Stored{}, err
+	}
+	if req.Name == "" {
+		return Stored{}, errors.New("dao: put without a name")
+	}
+	if req.Object == nil {
+		return Stored{}, errors.New("dao: put without an object")
+	}
+	ws := t.s.ws
+	gvr := GVRString(req.GVR)
+	prev, existed, err := t.getRow(gvr, req.Key)
+	if err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	rev := t.rev + 1
+	setResourceVersion(req.Object, rev)
+	data, err := json.Marshal(req.Object)
+	if err != nil {
+		return Stored{}, fmt.Errorf("encode %s %s/%s: %w", req.Kind, req.Namespace, req.Name, err)
+	}
+	labelsRaw := encodeStringMap(req.Labels)
+	fieldsRaw := encodeStringMap(req.Fields)
+	if _, err := ws.putObj.Exec(gvr, req.Namespace, req.Name, req.Kind, rev, req.CloudRV, labelsRaw, fieldsRaw, data); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	var prevLabels, prevFields map[string]string
+	if existed {
+		if prevLabels, err = decodeStringMap(prev.labelsRaw); err != nil {
+			return Stored{}, err
+		}
+		if prevFields, err = decodeStringMap(prev.fieldsRaw); err != nil {
+			return Stored{}, err
+		}
+	}
+	if !existed || !sameStringMap(prevLabels, req.Labels) {
+		if existed {
+			if _, err := ws.delLabels.Exec(gvr, req.Namespace, req.Name); err != nil {
+				return Stored{}, t.sqlErr(err)
+			}
+		}
+		for k, v := range req.Labels {
+			if _, err := ws.insLabel.Exec(gvr, req.Namespace, req.Name, k, v); err != nil {
+				return Stored{}, t.sqlErr(err)
+			}
+		}
+	}
+	typ := watch.Added
+	if existed {
+		typ = watch.Modified
+	} else if _, err := ws.delTomb.Exec(gvr, req.Namespace, req.Name); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	if _, err := ws.insEvent.Exec(rev, string(typ), gvr, req.Namespace, req.Name, req.Kind, req.CloudRV,
+		data, prev.data, labelsRaw, fieldsRaw, prev.labelsRaw, prev.fieldsRaw, prev.revision, prev.cloudRV, t.now); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	t.rev = rev
+	t.events = append(t.events, event.Event{
+		Revision: rev, Type: typ, GVR: req.GVR, Namespace: req.Namespace, Name: req.Name,
+		Object: data, PrevObject: prev.data,
+		Labels: req.Labels, PrevLabels: prevLabels, Fields: req.Fields, PrevFields: prevFields,
+	})
+	return Stored{Key: req.Key, Kind: req.Kind, Revision: rev, CloudRV: req.CloudRV, Data: data, Labels: req.Labels, Fields: req.Fields}, nil
+}
+
+func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
+	if err := t.check(); err != nil {
+		return Stored{}, err
+	}
+	ws := t.s.ws
+	gvr := GVRString(key.GVR)
+	prev, existed, err := t.getRow(gvr, key)
+	if err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	if !existed {
+		return Stored{}, ErrNotFound
+	}
+	rev := t.rev + 1
+	var obj map[string]interface{}
+	if err := json.Unmarshal(prev.data, &obj); err != nil || obj == nil {
+		return Stored{}, fmt.Errorf("decode stored %s %s/%s: %v", prev.kind, key.Namespace, key.Name, err)
+	}
+	setResourceVersion(obj, rev)
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return Stored{}, err
+	}
+	labels, err := decodeStringMap(prev.labelsRaw)
+	if err != nil {
+		return Stored{}, err
+	}
+	fields, err := decodeStringMap(prev.fieldsRaw)
+	if err != nil {
+		return Stored{}, err
+	}
+	if _, err := ws.delObj.Exec(gvr, key.Namespace, key.Name); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	if len(labels) > 0 {
+		if _, err := ws.delLabels.Exec(gvr, key.Namespace, key.Name); err != nil {
+			return Stored{}, t.sqlErr(err)
+		}
+	}
+	if _, err := ws.putTomb.Exec(gvr, key.Namespace, key.Name, rev, cloudRV); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	if _, err := ws.insEvent.Exec(rev, string(watch.Deleted), gvr, key.Namespace, key.Name, prev.kind, cloudRV,
+		data, prev.data, prev.labelsRaw, prev.fieldsRaw, prev.labelsRaw, prev.fieldsRaw, prev.revision, prev.cloudRV, t.now); err != nil {
+		return Stored{}, t.sqlErr(err)
+	}
+	t.rev = rev
+	t.events = append(t.events, event.Event{
+		Revision: rev, Type: watch.Deleted, GVR: key.GVR, Namespace: key.Namespace, Name: key.Name,
+		Object: data, PrevObject: prev.data,
+		Labels: labels, PrevLabels: labels, Fields: fields, PrevFields: fields,
+	})
+	return Stored{Key: key, Kind: prev.kind, Revision: rev, CloudRV: cloudRV, Data: data, Labels: labels, Fields: fields}, nil
+}
+
+// sqlErr returns err; a statement failure leaves the savepoint to be rolled
+// back by the caller returning the error, which is what we want. Errors that
+// mean the connection is unusable (disk I/O, full, corrupt) abort the batch.
+func (t *writeTx) sqlErr(err error) error {
+	if isFatalSQLite(err) {
+		t.fatal = err
+	}
+	return err
+}
+
+func sameStringMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
