@@ -1,0 +1,57 @@
+package metamanager
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Config is metaManager's section of the edgecore config file. metaManager
+// owns edgecore.db, so the store's settings live here too.
+type Config struct {
+	Enable bool `json:"enable"`
+	// Workers is the number of messages processed concurrently. Messages are
+	// sharded over the workers by route.resource, so messages for one object
+	// apply in arrival order while messages for different objects share the
+	// store's group commit. More workers = bigger commit groups.
+	Workers int `json:"workers"`
+	// QueueLength is each worker's queue; a full queue stalls the ingress
+	// (back-pressure), never drops.
+	QueueLength int `json:"queueLength"`
+	// ContextSendModule is the beehive module replies go to.
+	ContextSendModule string `json:"contextSendModule"`
+	// EventLogWindowEvents and EventLogWindowAge bound the retained event log
+	// (and tombstones): events are dropped only when older than both
+	// (DESIGN §3.5: "whichever is more").
+	EventLogWindowEvents int             `json:"eventLogWindowEvents"`
+	EventLogWindowAge    metav1.Duration `json:"eventLogWindowAge"`
+	// MaxBatch caps how many messages share one SQLite transaction.
+	MaxBatch int `json:"maxBatch"`
+}
+
+// DefaultConfig is the embedded default.
+func DefaultConfig() Config {
+	return Config{
+		Enable:               true,
+		Workers:              256,
+		QueueLength:          64,
+		ContextSendModule:    "edgehub",
+		EventLogWindowEvents: 100000,
+		EventLogWindowAge:    metav1.Duration{Duration: 24 * time.Hour},
+		MaxBatch:             1000,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
+	}
+	if c.QueueLength <= 0 {
+		c.QueueLength = d.QueueLength
+	}
+	if c.ContextSendModule == "" {
+		c.ContextSendModule = d.ContextSendModule
+	}
+	return c
+}

@@ -1,0 +1,313 @@
+// Package metamanager is edgecore's metaManager: the beehive module that
+// applies cloud messages (insert / update / delete / patch / query /
+// response) to edgecore.db and answers each with exactly one reply.
+//
+// Messages are validated and decoded before the store is touched; each
+// message's writes then run inside one dao.Writer.Update call, so a message
+// commits or rolls back as a unit while concurrent messages share the store's
+// group commit. Messages are spread over Config.Workers goroutines by
+// route.resource: messages for one object apply in arrival order.
+package metamanager
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kubeedge/beehive/pkg/core/model"
+	"k8s.io/klog/v2"
+
+	beehiveContext "github.com/kubeedge/beehive/pkg/core/context"
+
+	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
+)
+
+// ModuleName is metaManager's beehive module name; GroupName its group.
+const (
+	ModuleName = "metamanager"
+	GroupName  = "meta"
+)
+
+// Store is what metaManager needs of edgecore.db (dao.Store implements it).
+type Store interface {
+	dao.Writer
+	dao.Reader
+}
+
+// MetaManager processes messages. Build it with New.
+type MetaManager struct {
+	store  Store
+	mapper *kube.Mapper
+	cfg    Config
+
+	mu      sync.Mutex // guards queues, stopped, seq
+	queues  []chan job
+	stopped bool
+	seq     uint64
+	wg      sync.WaitGroup
+	started sync.Once
+
+	// CRD messages in flight, by arrival sequence: a message for a kind that
+	// is not built in waits for the CRD messages that arrived before it.
+	crdMu     sync.Mutex
+	crdCond   *sync.Cond
+	crdFlight map[uint64]struct{}
+}
+
+type job struct {
+	msg   model.Message
+	seq   uint64
+	crd   bool
+	reply func(model.Message)
+}
+
+// New builds a metaManager over store, resolving kinds with mapper. It loads
+// every CustomResourceDefinition the store holds into the mapper, so kinds
+// stored before a restart stay mappable.
+func New(store Store, mapper *kube.Mapper, cfg Config) (*MetaManager, error) {
+	m := &MetaManager{store: store, mapper: mapper, cfg: cfg.withDefaults(), crdFlight: map[uint64]struct{}{}}
+	m.crdCond = sync.NewCond(&m.crdMu)
+	if err := m.loadCRDs(context.Background()); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *MetaManager) loadCRDs(ctx context.Context) error {
+	opts := dao.ListOptions{Limit: 500}
+	for {
+		lr, err := m.store.List(ctx, kube.CRDResource, opts)
+		if err != nil {
+			return fmt.Errorf("load stored CustomResourceDefinitions: %w", err)
+		}
+		for _, st := range lr.Items {
+			var obj map[string]interface{}
+			if err := json.Unmarshal(st.Data, &obj); err != nil {
+				klog.Errorf("stored CustomResourceDefinition %s: %v", st.Name, err)
+				continue
+			}
+			if err := m.mapper.AddCRD(obj); err != nil {
+				klog.Errorf("stored CustomResourceDefinition %s: %v", st.Name, err)
+			}
+		}
+		if lr.Continue == "" {
+			return nil
+		}
+		opts.After = lr.Continue
+		opts.Revision = lr.Revision
+	}
+}
+
+// Name implements core.Module.
+func (m *MetaManager) Name() string { return ModuleName }
+
+// Group implements core.Module.
+func (m *MetaManager) Group() string { return GroupName }
+
+// Enable implements core.Module.
+func (m *MetaManager) Enable() bool { return m.cfg.Enable }
+
+// Start implements core.Module: it receives messages from beehive until the
+// module's channel goes away (or Stop), and sends each reply to
+// Config.ContextSendModule.
+func (m *MetaManager) Start() {
+	klog.Infof("metamanager: %d workers", m.cfg.Workers)
+	send := func(r model.Message) { beehiveContext.Send(m.cfg.ContextSendModule, r) }
+	for {
+		select {
+		case <-beehiveContext.Done():
+			return
+		default:
+		}
+		msg, err := beehiveContext.Receive(ModuleName)
+		if err != nil {
+			klog.V(2).Infof("metamanager: receive: %v", err)
+			return
+		}
+		if msg.IsEmpty() {
+			continue // the channel was closed under us
+		}
+		m.Dispatch(msg, send)
+	}
+}
+
+func (m *MetaManager) startWorkers() {
+	m.started.Do(func() {
+		m.queues = make([]chan job, m.cfg.Workers)
+		for i := range m.queues {
+			q := make(chan job, m.cfg.QueueLength)
+			m.queues[i] = q
+			m.wg.Add(1)
+			go m.worker(q)
+		}
+	})
+}
+
+// Dispatch queues msg for processing; reply is called exactly once with the
+// reply, from a worker goroutine. Messages with the same route.resource are
+// processed in the order Dispatch is called. Dispatch blocks while the
+// message's worker queue is full. After Stop it replies with an error at once.
+func (m *MetaManager) Dispatch(msg model.Message, reply func(model.Message)) {
+	m.startWorkers()
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		reply(NewReply(msg, OpError, "metamanager is shutting down"))
+		return
+	}
+	m.seq++
+	j := job{msg: msg, seq: m.seq, reply: reply}
+	if r, err := ParseResource(msg.GetResource()); err == nil && r.Restype == crdRestype {
+		j.crd = true
+		m.crdMu.Lock()
+		m.crdFlight[j.seq] = struct{}{}
+		m.crdMu.Unlock()
+	}
+	h := fnv.New32a()
+	h.Write([]byte(msg.GetResource()))
+	q := m.queues[h.Sum32()%uint32(len(m.queues))]
+	// Holding mu while blocked on a full queue keeps arrival order and makes
+	// Stop wait for the hand-off; workers never take mu.
+	q <- j
+	m.mu.Unlock()
+}
+
+func (m *MetaManager) worker(q chan job) {
+	defer m.wg.Done()
+	for j := range q {
+		m.run(j)
+	}
+}
+
+func (m *MetaManager) run(j job) {
+	defer func() {
+		if j.crd {
+			m.crdMu.Lock()
+			delete(m.crdFlight, j.seq)
+			m.crdCond.Broadcast()
+			m.crdMu.Unlock()
+		}
+	}()
+	if !j.crd {
+		m.waitForCRDs(j)
+	}
+	j.reply(m.Process(context.Background(), j.msg))
+}
+
+// waitForCRDs holds a message for a kind that is not built in until the CRD
+// messages that arrived before it are applied (their kinds mapped).
+func (m *MetaManager) waitForCRDs(j job) {
+	if r, err := ParseResource(j.msg.GetResource()); err == nil {
+		if kr, ok := m.mapper.ByRestype(r.Restype); ok && kr.BuiltIn {
+			return
+		}
+	}
+	m.crdMu.Lock()
+	defer m.crdMu.Unlock()
+	for {
+		earlier := false
+		for s := range m.crdFlight {
+			if s < j.seq {
+				earlier = true
+				break
+			}
+		}
+		if !earlier {
+			return
+		}
+		m.crdCond.Wait()
+	}
+}
+
+// Stop stops taking messages, lets the queued ones finish (their replies are
+// sent) and waits for the workers. Safe to call more than once.
+func (m *MetaManager) Stop() {
+	m.startWorkers()
+	m.mu.Lock()
+	if !m.stopped {
+		m.stopped = true
+		for _, q := range m.queues {
+			close(q)
+		}
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+}
+
+// Process validates and applies one message synchronously and returns its
+// reply: operation "response" (content "OK", or the object / list for a
+// query) or "error" with a one-line reason. Bad messages never touch the store.
+func (m *MetaManager) Process(ctx context.Context, msg model.Message) (reply model.Message) {
+	defer func() {
+		if r := recover(); r != nil {
+			klog.Errorf("metamanager: panic processing %s %s: %v", msg.GetOperation(), msg.GetResource(), r)
+			reply = NewReply(msg, OpError, fmt.Sprintf("internal error: %v", r))
+		}
+	}()
+	p, err := m.prepare(&msg)
+	if err != nil {
+		return NewReply(msg, OpError, err.Error())
+	}
+	content, err := m.apply(ctx, p)
+	if err != nil {
+		klog.V(2).Infof("metamanager: %s %s: %v", msg.GetOperation(), msg.GetResource(), err)
+		return NewReply(msg, OpError, err.Error())
+	}
+	return NewReply(msg, OpResponse, content)
+}
+
+// NewReply builds the reply to req: its own msg_id, parent_msg_id = req's
+// msg_id, route.resource echoed. An error content is made one line.
+func NewReply(req model.Message, op string, content interface{}) model.Message {
+	if s, ok := content.(string); ok && op == OpError {
+		content = oneLine(s)
+	}
+	return model.Message{
+		Header: model.MessageHeader{
+			ID:        NewMsgID(),
+			ParentID:  req.Header.ID,
+			Timestamp: time.Now().UnixMilli(),
+		},
+		Router: model.MessageRoute{
+			Source:    ModuleName,
+			Group:     req.Router.Group,
+			Operation: op,
+			Resource:  req.Router.Resource,
+		},
+		Content: content,
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 1024 {
+		s = s[:1024] + "…"
+	}
+	return s
+}
+
+// NewMsgID returns a random (version 4) UUID.
+func NewMsgID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
