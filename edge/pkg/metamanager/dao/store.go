@@ -2,8 +2,10 @@ package dao
 
 import (
 	"context"
+	crand "crypto/rand"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime"
@@ -59,10 +61,11 @@ type subHolder struct{ s event.Subscriber }
 
 // Store is edgecore.db. It implements Writer and Reader.
 type Store struct {
-	path string
-	opts Options
-	db   *sql.DB
-	orm  orm.Ormer
+	path  string
+	opts  Options
+	db    *sql.DB
+	orm   orm.Ormer
+	alias string
 
 	wconn *sql.Conn
 	ws    *writeStmts
@@ -184,12 +187,18 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 func (s *Store) init() error {
-	// beego ORM over the same *sql.DB: not registered in beego's global alias
-	// registry (NewOrmWithDB), so several stores can be open at once.
-	o, err := orm.NewOrmWithDB("sqlite3", "edgecore:"+s.path, s.db)
-	if err != nil {
+	// beego ORM over the same *sql.DB. beego's alias registry is global and
+	// cannot forget an alias, so every Open registers a fresh random alias
+	// (several stores, or the same path reopened, can coexist).
+	var rnd [8]byte
+	if _, err := crand.Read(rnd[:]); err != nil {
+		return err
+	}
+	s.alias = "edgecore-" + hex.EncodeToString(rnd[:])
+	if err := orm.AddAliasWthDB(s.alias, "sqlite3", s.db); err != nil {
 		return fmt.Errorf("open %s: %w", s.path, err)
 	}
+	o := orm.NewOrmUsingDB(s.alias)
 	s.orm = o
 	for _, q := range schemaSQL {
 		if _, err := o.Raw(q).Exec(); err != nil {
@@ -244,6 +253,9 @@ func (s *Store) init() error {
 // Orm returns the beego ORM handle bound to this store's database (for
 // administrative queries; the hot paths use database/sql directly).
 func (s *Store) Orm() orm.Ormer { return s.orm }
+
+// OrmAlias is the beego database alias this store registered.
+func (s *Store) OrmAlias() string { return s.alias }
 
 // SetSubscriber sets the subscriber that receives committed events. Call it
 // before the first write.
