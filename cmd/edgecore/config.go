@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/edgecore/edgecore/edge/pkg/edgehub"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager"
+)
+
+// Config is the whole edgecore configuration: one section per module. A
+// config file (YAML or JSON) overlays the embedded default; keys it leaves
+// out keep their default values. `edgecore --defaultconfig` prints it.
+type Config struct {
+	// DataDir holds edgecore.db and edgecore.sock; "" = the default data
+	// directory (see defaultDataDir). --data-dir overrides it.
+	DataDir string  `json:"dataDir"`
+	Modules Modules `json:"modules"`
+}
+
+// Modules are the per-module sections.
+type Modules struct {
+	MetaManager metamanager.Config `json:"metaManager"`
+	EdgeHub     edgehub.Config     `json:"edgeHub"`
+	LWServer    lwserver.Config    `json:"lwServer"`
+}
+
+// DefaultConfig is the embedded default configuration.
+func DefaultConfig() Config {
+	return Config{
+		Modules: Modules{
+			MetaManager: metamanager.DefaultConfig(),
+			EdgeHub:     edgehub.DefaultConfig(),
+			LWServer:    lwserver.DefaultConfig(),
+		},
+	}
+}
+
+// loadConfig reads a YAML or JSON config file over the defaults. Unknown
+// keys are an error, so a misspelt setting does not pass silently.
+func loadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// defaultDataDir is where edgecore keeps its state when neither --data-dir
+// nor the config file says: /var/lib/edgecore when running as root (as a
+// system service), else $XDG_STATE_HOME/edgecore, falling back to
+// ~/.local/state/edgecore (the XDG default), so a plain user can run it
+// without privileges.
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/edgecore"
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "edgecore")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "state", "edgecore")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("edgecore-%d", os.Geteuid()))
+}

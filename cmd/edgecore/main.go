@@ -1,0 +1,201 @@
+// Command edgecore is the edge node agent: metaManager (edgecore.db), the
+// message ingress (edgehub, a unix socket) and lwserver (a lite Kubernetes
+// API server over the store), run as beehive modules.
+//
+//	edgecore [--data-dir DIR] [--config FILE] [--defaultconfig] [--lwserver-address HOST:PORT] [klog flags]
+//	edgecore inject [-f FILE|-] [--socket PATH | --data-dir DIR]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kubeedge/beehive/pkg/common"
+	"github.com/kubeedge/beehive/pkg/core"
+	beehiveContext "github.com/kubeedge/beehive/pkg/core/context"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/yaml"
+
+	"github.com/edgecore/edgecore/edge/pkg/edgehub"
+	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
+)
+
+// shutdownTimeout bounds a clean shutdown (DESIGN §3.5: exit within 5 s).
+const shutdownTimeout = 4500 * time.Millisecond
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "inject" {
+		os.Exit(runInject(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("edgecore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "", "directory for edgecore.db and edgecore.sock (default: /var/lib/edgecore as root, else $XDG_STATE_HOME/edgecore or ~/.local/state/edgecore)")
+	configFile := fs.String("config", "", "config file (YAML or JSON) overlaying the embedded defaults")
+	printDefault := fs.Bool("defaultconfig", false, "print the full default config and exit")
+	lwAddr := fs.String("lwserver-address", "", "HOST:PORT to serve the Kubernetes API on (default from config: 127.0.0.1:10550)")
+	klog.InitFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: edgecore [flags]\n       edgecore inject [-f FILE|-] [--socket PATH | --data-dir DIR]\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "edgecore: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	defer klog.Flush()
+	if *printDefault {
+		b, err := yaml.Marshal(DefaultConfig())
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		stdout.Write(b)
+		return 0
+	}
+	cfg, err := loadConfig(*configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "edgecore: %v\n", err)
+		return 2
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir()
+	}
+	if *lwAddr != "" {
+		cfg.Modules.LWServer.Address = *lwAddr
+	}
+	if err := serve(cfg); err != nil {
+		klog.Errorf("edgecore: %v", err)
+		return 1
+	}
+	return 0
+}
+
+// apiServer is what serve needs of the Kubernetes API side (lwserver and its
+// watch hub); see api_lwserver.go.
+type apiServer interface {
+	// Shutdown ends every watch stream cleanly and stops serving.
+	Shutdown(ctx context.Context) error
+}
+
+// serve runs edgecore until SIGINT or SIGTERM.
+func serve(cfg Config) error {
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	klog.Infof("edgecore: data dir %s", dir)
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	mc := cfg.Modules.MetaManager
+	store, err := dao.Open(filepath.Join(dir, "edgecore.db"), dao.Options{
+		WindowEvents: mc.EventLogWindowEvents,
+		WindowAge:    mc.EventLogWindowAge.Duration,
+		MaxBatch:     mc.MaxBatch,
+	})
+	if err != nil {
+		return err
+	}
+	closeStore := func() {
+		if err := store.Close(); err != nil {
+			klog.Errorf("edgecore: close store: %v", err)
+		}
+	}
+	mapper := kube.NewMapper()
+	mm, err := metamanager.New(store, mapper, mc)
+	if err != nil {
+		closeStore()
+		return err
+	}
+	hub := edgehub.New(cfg.Modules.EdgeHub, filepath.Join(dir, edgehub.SocketName))
+
+	// The API server is built (and its hub subscribed) before any message
+	// can be committed, so watchers miss nothing.
+	api, apiModule, err := newAPIServer(cfg, mapper, store)
+	if err != nil {
+		closeStore()
+		return err
+	}
+
+	core.Register(mm)
+	core.Register(hub)
+	if apiModule != nil {
+		core.Register(apiModule)
+	}
+	// Our own start: every module's channel exists before any module runs,
+	// so no message is sent to a module that is not registered yet.
+	// (beehive's core.Run would also install its own signal handling.)
+	beehiveContext.InitContext([]string{common.MsgCtxTypeChannel})
+	mods := core.GetModules()
+	for name, mi := range mods {
+		beehiveContext.AddModule(&common.ModuleInfo{ModuleName: name, ModuleType: common.MsgCtxTypeChannel})
+		beehiveContext.AddModuleGroup(name, mi.GetModule().Group())
+	}
+	if hub.Enable() {
+		if err := hub.Listen(); err != nil {
+			closeStore()
+			return err
+		}
+	}
+	for name, mi := range mods {
+		klog.Infof("edgecore: starting module %s", name)
+		go mi.GetModule().Start()
+	}
+	klog.Infof("edgecore: ready (revision %d)", store.Revision())
+
+	sig := <-sigs
+	klog.Infof("edgecore: %v: shutting down", sig)
+	go func() {
+		<-sigs
+		klog.Warning("edgecore: second signal: exiting now")
+		klog.Flush()
+		os.Exit(1)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// 1. Stop taking messages; every message already read is committed and
+	//    answered before the connections close.
+	if err := hub.Shutdown(ctx); err != nil {
+		klog.Errorf("edgecore: ingress shutdown: %v", err)
+	}
+	// 2. Nothing is in flight any more: stop the workers.
+	mm.Stop()
+	// 3. End watch streams cleanly and stop serving.
+	if api != nil {
+		if err := api.Shutdown(ctx); err != nil {
+			klog.Errorf("edgecore: lwserver shutdown: %v", err)
+		}
+	}
+	// 4. Close the database (commits anything still queued).
+	closeStore()
+	klog.Info("edgecore: stopped")
+	return nil
+}
