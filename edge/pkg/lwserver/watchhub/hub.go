@@ -173,6 +173,8 @@ type Hub struct {
 	closed   bool
 	revCh    chan struct{} // closed at the next Publish; see WaitForRevision
 	evicted  []*Watcher    // scratch for Publish
+
+	historyPage int // History page size; a field so tests can shrink it
 }
 
 // gvrIndex holds the live watchers of one GVR. Slices (with each watcher
@@ -209,6 +211,7 @@ func New(h History, opts Options) *Hub {
 		rev:         rev,
 		index:       map[schema.GroupVersionResource]*gvrIndex{},
 		watchers:    map[*Watcher]struct{}{},
+		historyPage: historyPage,
 	}
 	hub.revision.Store(rev)
 	hub.m = newMetrics(hub, opts.Registerer)
@@ -378,6 +381,9 @@ func (h *Hub) catchUpFromRing(w *Watcher, cursor int64, buf []Delivery) (out []D
 	for end := min(h.ringLen, i+ringScanBatch); i < end; i++ {
 		ev := h.ringAt(i)
 		cursor = ev.Revision
+		if ev.GVR != w.gvr {
+			continue
+		}
 		if typ, usePrev, ok := w.m.delivery(ev); ok {
 			buf = append(buf, Delivery{Type: typ, Event: newShared(*ev), UsePrev: usePrev, Revision: ev.Revision})
 		}

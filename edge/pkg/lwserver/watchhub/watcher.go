@@ -205,7 +205,7 @@ func (w *Watcher) catchUp() error {
 // fromHistory delivers one History page after cursor and returns the new
 // cursor.
 func (w *Watcher) fromHistory(cursor, ringBase int64) (int64, error) {
-	page, err := w.h.hist.Events(w.ctx, cursor, historyPage)
+	page, err := w.h.hist.Events(w.ctx, cursor, w.h.historyPage)
 	if err != nil {
 		if w.ctx.Err() != nil {
 			return cursor, w.ctx.Err()
