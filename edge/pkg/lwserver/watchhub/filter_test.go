@@ -14,7 +14,10 @@ import (
 func TestTransitionRule(t *testing.T) {
 	web := map[string]string{"app": "web"}
 	db := map[string]string{"app": "db"}
-	noPrev := func(ev event.Event) event.Event { ev.PrevObject, ev.PrevLabels, ev.PrevFields = nil, nil, nil; return ev }
+	noPrev := func(ev event.Event) event.Event {
+		ev.PrevObject, ev.PrevLabels, ev.PrevFields = nil, nil, nil
+		return ev
+	}
 	withFields := func(ev event.Event, cur, prev string) event.Event {
 		ev.Fields = map[string]string{"metadata.name": ev.Name, "metadata.namespace": ev.Namespace, "spec.nodeName": cur}
 		if ev.PrevObject != nil {

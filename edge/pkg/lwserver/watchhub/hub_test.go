@@ -36,10 +36,10 @@ func TestLiveFilteringByIndex(t *testing.T) {
 	web, _ := s.hub.Watch(ctx, Request{GVR: pods, Labels: labels.SelectorFromSet(map[string]string{"app": "web"})})
 
 	s.commit(
-		mkEvent(watch.Added, pods, "a", "x", map[string]string{"app": "web"}, nil), // 1
-		mkEvent(watch.Added, pods, "a", "y", nil, nil),                             // 2
-		mkEvent(watch.Added, pods, "b", "x", nil, nil),                             // 3
-		mkEvent(watch.Added, cms, "a", "x", nil, nil),                              // 4
+		mkEvent(watch.Added, pods, "a", "x", map[string]string{"app": "web"}, nil),    // 1
+		mkEvent(watch.Added, pods, "a", "y", nil, nil),                                // 2
+		mkEvent(watch.Added, pods, "b", "x", nil, nil),                                // 3
+		mkEvent(watch.Added, cms, "a", "x", nil, nil),                                 // 4
 		mkEvent(watch.Modified, pods, "a", "x", nil, map[string]string{"app": "web"}), // 5: leaves "web"
 	)
 	for _, tc := range []struct {
@@ -685,9 +685,9 @@ func TestMetrics(t *testing.T) {
 	commitPods(s, 1)
 	got := gathered(t, reg)
 	for name, v := range map[string]float64{
-		"lwserver_watchhub_events_published_total": 2,
-		"lwserver_watchhub_queued_events":          1, // one in the reader's hand, one queued
-		"lwserver_watchhub_revision":               2,
+		"lwserver_watchhub_events_published_total":                          2,
+		"lwserver_watchhub_queued_events":                                   1, // one in the reader's hand, one queued
+		"lwserver_watchhub_revision":                                        2,
 		`lwserver_watchhub_watchers{group="",resource="pods",version="v1"}`: 1,
 	} {
 		if got[name] != v {
