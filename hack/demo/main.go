@@ -43,8 +43,8 @@ func (w *writer) msg(op, resource string, content obj) {
 		}
 	}
 	m := obj{
-		"header": obj{"msg_id": fmt.Sprintf("demo-%04d", w.n), "timestamp": base.UnixMilli() + int64(w.n), "resourceversion": fmt.Sprint(w.rv)},
-		"route":  obj{"source": "edgecontroller", "group": "resource", "operation": op, "resource": resource},
+		"header":  obj{"msg_id": fmt.Sprintf("demo-%04d", w.n), "timestamp": base.UnixMilli() + int64(w.n), "resourceversion": fmt.Sprint(w.rv)},
+		"route":   obj{"source": "edgecontroller", "group": "resource", "operation": op, "resource": resource},
 		"content": content,
 	}
 	b, err := json.Marshal(m)
@@ -361,7 +361,7 @@ func node() obj {
 				cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 				cond("Ready", "True", "EdgeReady", "edge is posting ready status"),
 			},
-			"addresses": list{obj{"type": "InternalIP", "address": "192.168.10.21"}, obj{"type": "Hostname", "address": "edge-1"}},
+			"addresses":       list{obj{"type": "InternalIP", "address": "192.168.10.21"}, obj{"type": "Hostname", "address": "edge-1"}},
 			"daemonEndpoints": obj{"kubeletEndpoint": obj{"Port": 10350}},
 			"nodeInfo": obj{
 				"machineID": "3f1b0c9d2e8a4f6b8c7d5e4f3a2b1c0d", "systemUUID": "9d2e8a4f-3f1b-0c6b-8c7d-5e4f3a2b1c0d", "bootID": "b7c6d5e4-f3a2-4b1c-8d9e-0f1a2b3c4d5e",
