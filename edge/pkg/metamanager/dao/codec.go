@@ -1,10 +1,10 @@
 package dao
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -66,51 +66,44 @@ func decodeStringMap(b []byte) (map[string]string, error) {
 	return m, nil
 }
 
+// fastDecodeStringMap parses {"k":"v",...} without escapes. All keys and
+// values are substrings of one string copy of b (one allocation for the
+// strings, one for the map). The JSON was produced by encoding/json, so it is
+// valid UTF-8; anything unusual falls back to encoding/json.
 func fastDecodeStringMap(b []byte) (map[string]string, bool) {
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return nil, false
+	}
+	raw := string(b)
 	i := 0
 	ws := func() {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r') {
 			i++
 		}
 	}
 	str := func() (string, bool) {
-		if i >= len(b) || b[i] != '"' {
+		if i >= len(raw) || raw[i] != '"' {
 			return "", false
 		}
-		start := i + 1
-		for j := start; j < len(b); j++ {
-			c := b[j]
-			if c == '"' {
-				i = j + 1
-				if !utf8.Valid(b[start:j]) {
-					return "", false
-				}
-				return string(b[start:j]), true
-			}
-			if c == '\\' || c < 0x20 {
-				return "", false
-			}
+		j := strings.IndexByte(raw[i+1:], '"')
+		if j < 0 {
+			return "", false
 		}
-		return "", false
+		v := raw[i+1 : i+1+j]
+		i += j + 2
+		return v, true
 	}
 	ws()
-	if i >= len(b) || b[i] != '{' {
+	if i >= len(raw) || raw[i] != '{' {
 		return nil, false
 	}
 	i++
-	// Estimate size from the number of colons (an upper bound).
-	n := 0
-	for _, c := range b {
-		if c == ':' {
-			n++
-		}
-	}
-	m := make(map[string]string, n)
+	m := make(map[string]string, strings.Count(raw, ":"))
 	ws()
-	if i < len(b) && b[i] == '}' {
+	if i < len(raw) && raw[i] == '}' {
 		i++
 		ws()
-		return m, i == len(b)
+		return m, i == len(raw)
 	}
 	for {
 		ws()
@@ -119,7 +112,7 @@ func fastDecodeStringMap(b []byte) (map[string]string, bool) {
 			return nil, false
 		}
 		ws()
-		if i >= len(b) || b[i] != ':' {
+		if i >= len(raw) || raw[i] != ':' {
 			return nil, false
 		}
 		i++
@@ -130,17 +123,17 @@ func fastDecodeStringMap(b []byte) (map[string]string, bool) {
 		}
 		m[k] = v
 		ws()
-		if i >= len(b) {
+		if i >= len(raw) {
 			return nil, false
 		}
-		if b[i] == ',' {
+		if raw[i] == ',' {
 			i++
 			continue
 		}
-		if b[i] == '}' {
+		if raw[i] == '}' {
 			i++
 			ws()
-			return m, i == len(b)
+			return m, i == len(raw)
 		}
 		return nil, false
 	}

@@ -152,13 +152,17 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 
 	// WAL + synchronous=FULL: a returned COMMIT is on disk.
-	dsn := path + "?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
+	dsn := path + "?_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
 		"&_txlock=deferred&_stmt_cache_size=64&_cache_size=-8000"
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		// Let readers use the OS page cache directly instead of a private
 		// copy per connection.
-		_, err := c.Exec("PRAGMA mmap_size=1073741824", nil)
-		return err
+		for _, p := range []string{"PRAGMA journal_mode=WAL", "PRAGMA mmap_size=1073741824"} {
+			if _, err := c.Exec(p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
 	}}
 	db := sql.OpenDB(&connector{drv: drv, dsn: dsn})
 	db.SetMaxOpenConns(opts.ReadConns + 1)
