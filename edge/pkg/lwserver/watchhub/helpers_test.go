@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -366,3 +367,5 @@ func follow(ctx context.Context, hub *Hub, req Request, n int, delay func()) (go
 		}
 	}
 }
+
+func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }

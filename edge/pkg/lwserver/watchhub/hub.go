@@ -377,8 +377,11 @@ func (h *Hub) catchUpFromRing(w *Watcher, cursor int64, buf []Delivery) (out []D
 	if cursor < h.ringBase {
 		return buf, cursor, h.ringBase, false, false, nil
 	}
+	// Bound what one step pins for a reader that may stall: ringScanBatch
+	// events examined, or MaxQueueBytes of objects, as for a live queue.
+	var bytes int64
 	i := h.ringAfter(cursor)
-	for end := min(h.ringLen, i+ringScanBatch); i < end; i++ {
+	for end := min(h.ringLen, i+ringScanBatch); i < end && bytes < h.opts.MaxQueueBytes; i++ {
 		ev := h.ringAt(i)
 		cursor = ev.Revision
 		if ev.GVR != w.gvr {
@@ -386,6 +389,7 @@ func (h *Hub) catchUpFromRing(w *Watcher, cursor int64, buf []Delivery) (out []D
 		}
 		if typ, usePrev, ok := w.m.delivery(ev); ok {
 			buf = append(buf, Delivery{Type: typ, Event: newShared(*ev), UsePrev: usePrev, Revision: ev.Revision})
+			bytes += buf[len(buf)-1].size()
 		}
 	}
 	if i < h.ringLen {
