@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// server is an edgecore process the bench started.
+type server struct {
+	bin     string
+	dataDir string
+	addr    string
+	logPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startServer starts bin on dataDir and a free port and waits for /readyz.
+// It returns how long the process took from exec to ready.
+func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time.Duration, error) {
+	if _, err := os.Stat(bin); err != nil {
+		return nil, 0, fmt.Errorf("edgecore binary: %w (run make build)", err)
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	s := &server{bin: bin, dataDir: dataDir, addr: addr, logPath: filepath.Join(dataDir, "bench-edgecore.log"), exited: make(chan struct{})}
+	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.cmd = exec.Command(bin, "--data-dir", dataDir, "--lwserver-address", addr)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	// Die with the bench, whatever happens to it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	start := time.Now()
+	if err := s.cmd.Start(); err != nil {
+		logf.Close()
+		return nil, 0, err
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		logf.Close()
+		close(s.exited)
+	}()
+	if err := s.waitReady(readyTimeout); err != nil {
+		s.stop()
+		return nil, 0, fmt.Errorf("%w; log tail: %s", err, s.logTail(5))
+	}
+	return s, time.Since(start), nil
+}
+
+func (s *server) base() string { return "http://" + s.addr }
+func (s *server) sock() string { return filepath.Join(s.dataDir, "edgecore.sock") }
+func (s *server) pid() int     { return s.cmd.Process.Pid }
+func (s *server) alive() bool {
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// waitReady polls /readyz (falling back to "answers HTTP at all" when
+// /readyz is not served yet) and the ingress socket.
+func (s *server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	c := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("edgecore exited: %v", s.waitErr)
+		default:
+		}
+		ready := false
+		if resp, err := c.Get(s.base() + "/readyz"); err == nil {
+			resp.Body.Close()
+			ready = resp.StatusCode == 200 || resp.StatusCode == 404
+		}
+		if ready {
+			if _, err := os.Stat(s.sock()); err == nil {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("edgecore not ready after %s", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM, waits up to 10 s, then kills the process group.
+func (s *server) stop() {
+	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+		return
+	case <-time.After(10 * time.Second):
+	}
+	_ = syscall.Kill(-s.pid(), syscall.SIGKILL)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (s *server) logTail(n int) string {
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// procMem reads VmRSS and VmHWM (bytes) of pid.
+func procMem(pid int) (rss, hwm int64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		for _, k := range []string{"VmRSS:", "VmHWM:"} {
+			if strings.HasPrefix(line, k) {
+				fs := strings.Fields(line[len(k):])
+				if len(fs) > 0 {
+					v, _ := strconv.ParseInt(fs[0], 10, 64)
+					if k == "VmRSS:" {
+						rss = v << 10
+					} else {
+						hwm = v << 10
+					}
+				}
+			}
+		}
+	}
+	if rss == 0 {
+		return 0, 0, errors.New("no VmRSS")
+	}
+	return rss, hwm, nil
+}
+
+// memSampler tracks the peak VmRSS of a process over a phase.
+type memSampler struct {
+	pid    int
+	mu     sync.Mutex
+	peak   int64
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startMemSampler(pid int) *memSampler {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &memSampler{pid: pid, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			m.sample()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return m
+}
+
+func (m *memSampler) sample() {
+	if rss, _, err := procMem(m.pid); err == nil {
+		m.mu.Lock()
+		if rss > m.peak {
+			m.peak = rss
+		}
+		m.mu.Unlock()
+	}
+}
+
+// stop returns the peak RSS seen (bytes).
+func (m *memSampler) stop() int64 {
+	m.sample()
+	m.cancel()
+	<-m.done
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peak
+}
