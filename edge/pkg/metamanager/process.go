@@ -118,7 +118,10 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 	}
 
 	// insert, update, response, delete
-	if len(raw) == 0 || (isString && op == OpResponse) {
+	if isString && op != OpResponse {
+		return nil, errors.New("content must be a JSON object, not a string")
+	}
+	if len(raw) == 0 || isString {
 		switch op {
 		case OpDelete:
 			if res.Name == "" {
@@ -131,9 +134,6 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 			return p, nil
 		}
 		return nil, fmt.Errorf("%s needs an object as content", op)
-	}
-	if isString {
-		return nil, errors.New("content must be a JSON object, not a string")
 	}
 	obj, err := decodeObject(raw)
 	if err != nil {
