@@ -1,0 +1,32 @@
+package lwserver
+
+import "time"
+
+// Config is lwserver's section of the edgecore config file.
+type Config struct {
+	Enable bool `json:"enable"`
+	// Address is HOST:PORT to serve the Kubernetes API on.
+	Address string `json:"address"`
+	// Watch limits (DESIGN §3.5).
+	MaxWatchers        int           `json:"maxWatchers"`
+	WatcherQueueEvents int           `json:"watcherQueueEvents"`
+	WatcherQueueBytes  int64         `json:"watcherQueueBytes"`
+	WatchCacheEvents   int           `json:"watchCacheEvents"`
+	BookmarkInterval   time.Duration `json:"bookmarkInterval"`
+	// MaxRequestBodyBytes bounds request bodies (413 beyond).
+	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
+}
+
+// DefaultConfig is the embedded default.
+func DefaultConfig() Config {
+	return Config{
+		Enable:              true,
+		Address:             "127.0.0.1:10550",
+		MaxWatchers:         10000,
+		WatcherQueueEvents:  1000,
+		WatcherQueueBytes:   16 << 20,
+		WatchCacheEvents:    10000,
+		BookmarkInterval:    time.Minute,
+		MaxRequestBodyBytes: 3 << 20,
+	}
+}

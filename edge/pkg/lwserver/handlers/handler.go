@@ -1,0 +1,291 @@
+// Package handlers serves the Kubernetes REST API of lwserver: request
+// parsing, get / list / discovery / errors, content negotiation and tables.
+// Watch streams are served by a WatchServer plugged in with SetWatchServer.
+package handlers
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	goruntime "runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
+	"k8s.io/apiserver/pkg/endpoints/request"
+
+	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
+)
+
+// GitVersion is the Kubernetes version lwserver reports on /version.
+const GitVersion = "v1.37.2-edgecore"
+
+// Config is what a Handler is built from.
+type Config struct {
+	Mapper *kube.Mapper
+	Store  *metaclient.Client
+	// Tables renders as=Table responses; nil uses the built-in NAME/AGE
+	// convertor (DefaultTableConvertor).
+	Tables TableConvertor
+	// RVWait bounds how long a get or list with a resourceVersion newer than
+	// the store waits for it before answering 504 (kube-apiserver: 3 s).
+	RVWait time.Duration
+	// Ready reports readiness for /readyz; nil means always ready.
+	Ready func() bool
+	// Version overrides the /version document (zero: DefaultVersion()).
+	Version version.Info
+}
+
+// WatchServer serves watch requests (?watch=true and /watch/ paths). The
+// router hands it every watch after parsing: req.Options carries the
+// validated list options (resourceVersion, selectors, allowWatchBookmarks,
+// sendInitialEvents, timeoutSeconds), req.Output the negotiated encoding
+// (req.Output.Options.Accepted.StreamSerializer). Errors before the stream
+// starts go through (*Handler).WriteError.
+type WatchServer interface {
+	ServeWatch(w http.ResponseWriter, r *http.Request, req *Request)
+}
+
+// Handler is the router and the get / list / discovery handlers.
+type Handler struct {
+	mapper *kube.Mapper
+	store  *metaclient.Client
+	tables TableConvertor
+	rvWait time.Duration
+	ready  func() bool
+	ver    version.Info
+
+	scheme    *runtime.Scheme
+	factory   serializer.CodecFactory
+	codecs    serializerSet // JSON, YAML, protobuf
+	crdCodecs serializerSet // JSON, YAML
+	jsonInfo  runtime.SerializerInfo
+	yamlInfo  runtime.SerializerInfo
+
+	infoFactory *request.RequestInfoFactory
+	watch       atomic.Pointer[WatchServer]
+
+	stopOnce sync.Once
+	stopCh   chan struct{}
+}
+
+// DefaultVersion is the /version document.
+func DefaultVersion() version.Info {
+	return version.Info{
+		Major:      "1",
+		Minor:      "37",
+		GitVersion: GitVersion,
+		GitCommit:  "edgecore",
+		BuildDate:  "1970-01-01T00:00:00Z",
+		GoVersion:  goruntime.Version(),
+		Compiler:   goruntime.Compiler,
+		Platform:   goruntime.GOOS + "/" + goruntime.GOARCH,
+	}
+}
+
+// NewRequestInfoFactory is the RequestInfoFactory for kube-apiserver's paths.
+func NewRequestInfoFactory() *request.RequestInfoFactory {
+	return &request.RequestInfoFactory{
+		APIPrefixes:          sets.NewString("api", "apis"),
+		GrouplessAPIPrefixes: sets.NewString("api"),
+	}
+}
+
+// New builds a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Mapper == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("handlers: Mapper and Store are required")
+	}
+	h := &Handler{
+		mapper:      cfg.Mapper,
+		store:       cfg.Store,
+		tables:      cfg.Tables,
+		rvWait:      cfg.RVWait,
+		ready:       cfg.Ready,
+		ver:         cfg.Version,
+		infoFactory: NewRequestInfoFactory(),
+		stopCh:      make(chan struct{}),
+	}
+	if h.tables == nil {
+		h.tables = DefaultTableConvertor{}
+	}
+	if h.rvWait == 0 {
+		h.rvWait = 3 * time.Second
+	}
+	if h.ver.GitVersion == "" {
+		h.ver = DefaultVersion()
+	}
+	h.scheme = newScheme()
+	h.factory = serializer.NewCodecFactory(h.scheme)
+	h.codecs = newSerializerSet(h.factory, MediaTypeJSON, MediaTypeYAML, MediaTypeProtobuf)
+	h.crdCodecs = newSerializerSet(h.factory, MediaTypeJSON, MediaTypeYAML)
+	if len(h.codecs.infos) != 3 {
+		return nil, fmt.Errorf("handlers: codec factory lacks JSON, YAML or protobuf")
+	}
+	h.jsonInfo, h.yamlInfo = h.codecs.infos[0], h.codecs.infos[1]
+	return h, nil
+}
+
+// SetWatchServer plugs in the watch implementation. Until one is set, watch
+// requests get 405 MethodNotAllowed.
+func (h *Handler) SetWatchServer(ws WatchServer) {
+	if ws == nil {
+		h.watch.Store(nil)
+		return
+	}
+	h.watch.Store(&ws)
+}
+
+// Stop signals long-running requests (watch streams) to end: the server is
+// shutting down. Idempotent.
+func (h *Handler) Stop() { h.stopOnce.Do(func() { close(h.stopCh) }) }
+
+// Stopping is closed once Stop was called; a watch stream selects on it and
+// ends its response cleanly (terminating the chunked body).
+func (h *Handler) Stopping() <-chan struct{} { return h.stopCh }
+
+// Scheme is the scheme of every type lwserver encodes (client-go's plus
+// meta.k8s.io and apidiscovery); shared with the watch handler.
+func (h *Handler) Scheme() *runtime.Scheme { return h.scheme }
+
+// Codecs is the codec factory over Scheme.
+func (h *Handler) Codecs() serializer.CodecFactory { return h.factory }
+
+// Mapper and Store, for the watch handler.
+func (h *Handler) Mapper() *kube.Mapper                     { return h.mapper }
+func (h *Handler) Store() *metaclient.Client                { return h.store }
+func (h *Handler) Tables() TableConvertor                   { return h.tables }
+func (h *Handler) InfoFactory() *request.RequestInfoFactory { return h.infoFactory }
+
+// ServeHTTP routes a request. The RequestInfo normally comes from the chain
+// (lwserver's WithRequestInfo filter); it is computed here when absent.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, ok := request.RequestInfoFrom(r.Context())
+	if !ok {
+		var err error
+		if info, err = h.infoFactory.NewRequestInfo(r); err != nil {
+			h.WriteError(w, r, errBadRequest(err.Error()))
+			return
+		}
+	}
+	if !info.IsResourceRequest || info.Resource == "" {
+		h.serveNonResource(w, r)
+		return
+	}
+	switch info.Verb {
+	case "get", "list", "watch":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.serveWrite(w, r, info)
+			return
+		}
+		req, err := h.parseRequest(r, info)
+		if err != nil {
+			h.WriteError(w, r, err)
+			return
+		}
+		switch req.Verb {
+		case "get":
+			h.serveGet(w, r, req)
+		case "list":
+			h.serveList(w, r, req)
+		case "watch":
+			if ws := h.watch.Load(); ws != nil {
+				(*ws).ServeWatch(w, r, req)
+				return
+			}
+			h.WriteError(w, r, errWatchNotServed(req.GroupResource()))
+		}
+	default:
+		h.serveWrite(w, r, info)
+	}
+}
+
+// Media types a write body may have (kube-apiserver's, plus the patch types).
+var writeMediaTypes = []string{MediaTypeJSON, MediaTypeYAML, MediaTypeProtobuf}
+var patchMediaTypes = []string{"application/json-patch+json", "application/merge-patch+json",
+	"application/strategic-merge-patch+json", "application/apply-patch+yaml", "application/apply-patch+cbor"}
+
+// serveWrite answers create / update / patch / delete / deletecollection:
+// 404 for an unknown resource, 415 for a body type kube-apiserver would not
+// accept, 413 for a body over the limit, otherwise 405 (no uplink yet).
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, info *request.RequestInfo) {
+	res, _, name, _, err := h.resolveResource(info)
+	if err != nil {
+		h.WriteError(w, r, err)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && r.Method != http.MethodDelete {
+		accepted := writeMediaTypes
+		if r.Method == http.MethodPatch {
+			accepted = patchMediaTypes
+		}
+		mt, _, perr := mime.ParseMediaType(ct)
+		if perr != nil || !contains(accepted, mt) {
+			h.WriteError(w, r, negotiation.NewUnsupportedMediaTypeError(accepted))
+			return
+		}
+	}
+	// Read (and drop) the body so that an oversized one gets its 413 from
+	// the chain's MaxBytesReader before the 405.
+	if r.Body != nil {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			var mbe *http.MaxBytesError
+			if asMaxBytes(err, &mbe) {
+				h.WriteError(w, r, ErrEntityTooLarge(mbe.Limit))
+				return
+			}
+		}
+	}
+	verb := info.Verb
+	if verb == "" {
+		verb = strings.ToLower(r.Method)
+	}
+	h.WriteError(w, r, errMethodNotAllowed(verb, res.GVR.GroupResource(), name))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// serveNonResource serves discovery, /version, health and unknown paths.
+func (h *Handler) serveNonResource(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	switch p {
+	case "/healthz", "/livez":
+		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
+		return
+	case "/readyz":
+		if h.ready != nil && !h.ready() {
+			writeRaw(w, http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("[-]store failed: not open\nreadyz check failed"))
+			return
+		}
+		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.WriteError(w, r, errMethodNotAllowed(strings.ToLower(r.Method), schema.GroupResource{}, ""))
+		return
+	}
+	if p == "/version" {
+		h.writeJSONValue(w, r, http.StatusOK, h.ver)
+		return
+	}
+	if h.serveDiscovery(w, r, p) {
+		return
+	}
+	h.WriteError(w, r, errNotFoundPath())
+}

@@ -1,0 +1,385 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
+)
+
+func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
+
+// waitForRevision waits until the store has reached rev, at most h.rvWait;
+// then 504 "Too large resource version" as kube-apiserver's watch cache.
+func (h *Handler) waitForRevision(ctx context.Context, rev int64) error {
+	if rev <= h.store.Revision() {
+		return nil
+	}
+	deadline := time.NewTimer(h.rvWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return errTooLargeResourceVersion(rev, h.store.Revision())
+		case <-deadline.C:
+			return errTooLargeResourceVersion(rev, h.store.Revision())
+		case <-tick.C:
+			if rev <= h.store.Revision() {
+				return nil
+			}
+		}
+	}
+}
+
+// serveGet answers a get of one object. The stored bytes are the JSON answer.
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, req *Request) {
+	ctx := r.Context()
+	if rv, _ := parseResourceVersion(req.Options.ResourceVersion); rv > 0 {
+		// kube-apiserver serves a get at resourceVersion=N from its cache
+		// once that has reached N: the current object is at least as new.
+		if err := h.waitForRevision(ctx, rv); err != nil {
+			h.WriteError(w, r, err)
+			return
+		}
+	}
+	obj, err := h.store.Get(ctx, metaclient.Key{GVR: req.Resource.GVR, Namespace: req.Namespace, Name: req.Name})
+	if err != nil {
+		h.WriteError(w, r, storeError(err, req.GroupResource(), req.Name))
+		return
+	}
+	out := req.Output
+	switch out.Kind {
+	case OutputObject:
+		switch {
+		case out.MediaType == MediaTypeJSON && !out.Pretty:
+			writeRaw(w, http.StatusOK, MediaTypeJSON, obj.Data)
+		case out.MediaType == MediaTypeJSON:
+			var buf bytes.Buffer
+			if err := json.Indent(&buf, obj.Data, "", "  "); err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			buf.WriteByte('\n')
+			writeRaw(w, http.StatusOK, MediaTypeJSON, buf.Bytes())
+		case out.MediaType == MediaTypeYAML:
+			y, err := yaml.JSONToYAML(obj.Data)
+			if err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			writeRaw(w, http.StatusOK, MediaTypeYAML, y)
+		default: // protobuf: built-in kinds only (negotiation guarantees it)
+			typed, err := h.decodeTyped(req.Resource, obj.Data)
+			if err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			h.writeObject(w, r, http.StatusOK, out.Info, req.Resource.GVR.GroupVersion(), typed)
+		}
+	case OutputPartialObjectMetadata:
+		pom, err := partialObjectMetadata(obj.Data, out.ConvertGV)
+		if err != nil {
+			h.WriteError(w, r, ErrInternal(err))
+			return
+		}
+		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, pom)
+	case OutputTable:
+		table, err := h.table(req, [][]byte{obj.Data})
+		if err != nil {
+			h.WriteError(w, r, err)
+			return
+		}
+		table.ResourceVersion = strconv.FormatInt(obj.Revision, 10)
+		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, table)
+	default:
+		h.WriteError(w, r, notAcceptable("unsupported conversion"))
+	}
+}
+
+// listMeta is a list's metadata.
+type listMeta struct {
+	ResourceVersion    string `json:"resourceVersion,omitempty"`
+	Continue           string `json:"continue,omitempty"`
+	RemainingItemCount *int64 `json:"remainingItemCount,omitempty"`
+}
+
+func (m listMeta) apply(lm *metav1.ListMeta) {
+	lm.ResourceVersion, lm.Continue, lm.RemainingItemCount = m.ResourceVersion, m.Continue, m.RemainingItemCount
+}
+
+// ListOptionsFor turns a list request's options into the store's, applying
+// kube-apiserver's resourceVersion / resourceVersionMatch / limit / continue
+// semantics (API concepts, "Resource versions"). It waits (bounded) for a
+// resourceVersion newer than the store.
+func (h *Handler) ListOptionsFor(ctx context.Context, req *Request) (metaclient.ListOptions, error) {
+	o := req.Options
+	lo := metaclient.ListOptions{
+		Namespace: req.Namespace,
+		Labels:    req.Labels(),
+		Fields:    req.Fields(),
+		Limit:     o.Limit,
+	}
+	rv, err := parseResourceVersion(o.ResourceVersion)
+	if err != nil {
+		return lo, err
+	}
+	if o.Continue != "" {
+		if rv != 0 {
+			return lo, errBadRequest("specifying resource version is not allowed when using continue")
+		}
+		start, tokRV, err := DecodeContinue(o.Continue)
+		if err != nil {
+			return lo, errBadRequest("invalid continue token: " + err.Error())
+		}
+		lo.After = start
+		if tokRV == latestRV {
+			return lo, nil // continue at the latest revision
+		}
+		if tokRV < h.store.CompactedRevision() {
+			return lo, errExpiredContinue(EncodeContinue(latestRV, start))
+		}
+		if tokRV > h.store.Revision() {
+			return lo, errBadRequest("invalid continue token: " + errContinueStartRV.Error())
+		}
+		lo.Revision = tokRV
+		return lo, nil
+	}
+	if rv == 0 {
+		return lo, nil // "" most recent, "0" any: both the current state
+	}
+	exact := o.ResourceVersionMatch == metav1.ResourceVersionMatchExact ||
+		(o.ResourceVersionMatch == "" && o.Limit > 0)
+	if err := h.waitForRevision(ctx, rv); err != nil {
+		return lo, err
+	}
+	if exact {
+		if rv < h.store.CompactedRevision() {
+			return lo, errExpiredList()
+		}
+		lo.Revision = rv
+	}
+	return lo, nil
+}
+
+// serveList answers a list.
+func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request) {
+	ctx := r.Context()
+	lo, err := h.ListOptionsFor(ctx, req)
+	if err != nil {
+		h.WriteError(w, r, err)
+		return
+	}
+	res, err := h.store.List(ctx, req.Resource.GVR, lo)
+	if err != nil {
+		switch {
+		case errors.Is(err, metaclient.ErrCompacted) && req.Options.Continue != "":
+			err = errExpiredContinue(EncodeContinue(latestRV, lo.After))
+		case errors.Is(err, metaclient.ErrCompacted):
+			err = errExpiredList()
+		case errors.Is(err, metaclient.ErrFutureRevision):
+			err = errTooLargeResourceVersion(lo.Revision, h.store.Revision())
+		default:
+			err = storeError(err, req.GroupResource(), "")
+		}
+		h.WriteError(w, r, err)
+		return
+	}
+	lm := listMeta{ResourceVersion: strconv.FormatInt(res.Revision, 10)}
+	if res.Continue != "" {
+		lm.Continue = EncodeContinue(res.Revision, res.Continue)
+		// kube-apiserver counts the rest only when nothing filters it.
+		if res.Remaining >= 0 && lo.Labels == nil && lo.Fields == nil {
+			n := res.Remaining
+			lm.RemainingItemCount = &n
+		}
+	}
+	out := req.Output
+	switch out.Kind {
+	case OutputObject:
+		switch out.MediaType {
+		case MediaTypeJSON:
+			if out.Pretty {
+				var buf bytes.Buffer
+				if err := json.Indent(&buf, jsonList(req.Resource, lm, res.Items), "", "  "); err != nil {
+					h.WriteError(w, r, ErrInternal(err))
+					return
+				}
+				buf.WriteByte('\n')
+				writeRaw(w, http.StatusOK, MediaTypeJSON, buf.Bytes())
+				return
+			}
+			writeJSONList(w, req.Resource, lm, res.Items)
+		case MediaTypeYAML:
+			y, err := yaml.JSONToYAML(jsonList(req.Resource, lm, res.Items))
+			if err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			writeRaw(w, http.StatusOK, MediaTypeYAML, y)
+		default:
+			list, err := h.typedList(req.Resource, lm, res.Items)
+			if err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			h.writeObject(w, r, http.StatusOK, out.Info, req.Resource.GVR.GroupVersion(), list)
+		}
+	case OutputPartialObjectMetadataList:
+		list, err := partialObjectMetadataList(res.Items, out.ConvertGV, lm)
+		if err != nil {
+			h.WriteError(w, r, storeError(err, req.GroupResource(), ""))
+			return
+		}
+		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, list)
+	case OutputTable:
+		datas := make([][]byte, len(res.Items))
+		for i := range res.Items {
+			datas[i] = res.Items[i].Data
+		}
+		table, err := h.table(req, datas)
+		if err != nil {
+			h.WriteError(w, r, err)
+			return
+		}
+		lm.apply(&table.ListMeta)
+		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, table)
+	default:
+		h.WriteError(w, r, notAcceptable("unsupported conversion"))
+	}
+}
+
+// listHeader is `{"kind":"PodList","apiVersion":"v1","metadata":{…},"items":[`.
+func listHeader(res kube.Resource, lm listMeta) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"kind":`...)
+	b = strconv.AppendQuote(b, res.ListKind)
+	b = append(b, `,"apiVersion":`...)
+	b = strconv.AppendQuote(b, res.GVR.GroupVersion().String())
+	b = append(b, `,"metadata":`...)
+	m, _ := json.Marshal(lm)
+	b = append(b, m...)
+	b = append(b, `,"items":[`...)
+	return b
+}
+
+const listTrailer = "]}"
+
+// jsonList builds the whole JSON list in memory (for YAML and pretty output).
+func jsonList(res kube.Resource, lm listMeta, items []metaclient.Object) []byte {
+	head := listHeader(res, lm)
+	n := len(head) + len(listTrailer) + len(items)
+	for i := range items {
+		n += len(items[i].Data)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, head...)
+	for i := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, items[i].Data...)
+	}
+	return append(b, listTrailer...)
+}
+
+// writeJSONList is the JSON fast path: the stored bytes of every item,
+// written as they are, between a list header and trailer. Nothing is decoded.
+func writeJSONList(w http.ResponseWriter, res kube.Resource, lm listMeta, items []metaclient.Object) {
+	head := listHeader(res, lm)
+	n := len(head) + len(listTrailer)
+	for i := range items {
+		if i > 0 {
+			n++
+		}
+		n += len(items[i].Data)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", MediaTypeJSON)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Length", strconv.Itoa(n))
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_, _ = bw.Write(head)
+	for i := range items {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		_, _ = bw.Write(items[i].Data)
+	}
+	_, _ = bw.WriteString(listTrailer)
+	_ = bw.Flush()
+}
+
+// decodeTyped decodes stored JSON into the built-in Go type of res.
+func (h *Handler) decodeTyped(res kube.Resource, data []byte) (runtime.Object, error) {
+	gvk := res.GVK()
+	obj, err := h.scheme.New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {
+		return nil, err
+	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	return obj, nil
+}
+
+// DecodeTyped is decodeTyped for the watch handler (protobuf events).
+func (h *Handler) DecodeTyped(res kube.Resource, data []byte) (runtime.Object, error) {
+	return h.decodeTyped(res, data)
+}
+
+// typedList decodes every item into the typed list of res (protobuf output).
+func (h *Handler) typedList(res kube.Resource, lm listMeta, items []metaclient.Object) (runtime.Object, error) {
+	gvk := res.GVR.GroupVersion().WithKind(res.ListKind)
+	list, err := h.scheme.New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]runtime.Object, len(items))
+	for i := range items {
+		if objs[i], err = h.decodeTyped(res, items[i].Data); err != nil {
+			return nil, err
+		}
+		// kube-apiserver's typed list items carry no TypeMeta.
+		objs[i].GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	}
+	if err := meta.SetList(list, objs); err != nil {
+		return nil, err
+	}
+	la, err := meta.ListAccessor(list)
+	if err != nil {
+		return nil, err
+	}
+	la.SetResourceVersion(lm.ResourceVersion)
+	la.SetContinue(lm.Continue)
+	la.SetRemainingItemCount(lm.RemainingItemCount)
+	list.GetObjectKind().SetGroupVersionKind(gvk)
+	return list, nil
+}
+
+// writeJSONValue writes v (a plain Go value) as indented JSON.
+func (h *Handler) writeJSONValue(w http.ResponseWriter, r *http.Request, code int, v interface{}) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		h.WriteError(w, r, ErrInternal(err))
+		return
+	}
+	writeRaw(w, code, MediaTypeJSON, append(b, '\n'))
+}
