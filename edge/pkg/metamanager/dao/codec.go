@@ -1,7 +1,6 @@
 package dao
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -56,25 +55,33 @@ func decodeStringMap(b []byte) (map[string]string, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	if m, ok := fastDecodeStringMap(b); ok {
+	return decodeStringMapString(string(b))
+}
+
+// decodeStringMapString is decodeStringMap for a string the caller owns:
+// keys and values are substrings of raw (no copies).
+func decodeStringMapString(raw string) (map[string]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	if m, ok := fastDecodeStringMap(raw); ok {
 		return m, nil
 	}
 	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 // fastDecodeStringMap parses {"k":"v",...} without escapes. All keys and
-// values are substrings of one string copy of b (one allocation for the
-// strings, one for the map). The JSON was produced by encoding/json, so it is
+// values are substrings of raw (no allocation for the strings, one for
+// the map). The JSON was produced by encoding/json, so it is
 // valid UTF-8; anything unusual falls back to encoding/json.
-func fastDecodeStringMap(b []byte) (map[string]string, bool) {
-	if bytes.IndexByte(b, '\\') >= 0 {
+func fastDecodeStringMap(raw string) (map[string]string, bool) {
+	if strings.IndexByte(raw, '\\') >= 0 {
 		return nil, false
 	}
-	raw := string(b)
 	i := 0
 	ws := func() {
 		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r') {

@@ -139,15 +139,29 @@ type listFilter struct {
 	hasNS     bool
 	drive     *labels.Requirement // label requirement that drives the query from the label index
 	rest      []labels.Requirement
-	goLabels  labels.Selector // non-nil when a requirement cannot be expressed in SQL (gt, lt)
-	goFields  fields.Selector // non-nil when a field selector is given
-	nothing   bool            // the selector matches nothing
+	goLabels  labels.Selector     // non-nil when a requirement cannot be expressed in SQL (gt, lt)
+	fieldReqs fields.Requirements // evaluated by SQL on the fields column
+	goFields  fields.Selector     // non-nil when a field selector cannot be expressed in SQL
+	nothing   bool                // the selector matches nothing
 }
 
 func newListFilter(gvr schema.GroupVersionResource, opts ListOptions) listFilter {
 	f := listFilter{gvr: GVRString(gvr), namespace: opts.Namespace, hasNS: opts.Namespace != ""}
 	if opts.Fields != nil && !opts.Fields.Empty() {
-		f.goFields = opts.Fields
+		f.fieldReqs = opts.Fields.Requirements()
+		for _, r := range f.fieldReqs {
+			switch r.Operator {
+			case selection.Equals, selection.DoubleEquals, selection.NotEquals:
+			default:
+				f.goFields = opts.Fields
+			}
+			if strings.ContainsAny(r.Field, `"\`) {
+				f.goFields = opts.Fields
+			}
+		}
+		if f.goFields != nil {
+			f.fieldReqs = nil
+		}
 	}
 	if opts.Labels == nil || opts.Labels.Empty() {
 		return f
@@ -190,9 +204,9 @@ func newListFilter(gvr schema.GroupVersionResource, opts ListOptions) listFilter
 
 func (f *listFilter) inGo() bool { return f.goLabels != nil || f.goFields != nil }
 
-func (f *listFilter) matchGo(labelsRaw, fieldsRaw []byte) (bool, error) {
+func (f *listFilter) matchGo(labelsRaw, fieldsRaw string) (bool, error) {
 	if f.goLabels != nil {
-		m, err := decodeStringMap(labelsRaw)
+		m, err := decodeStringMapString(labelsRaw)
 		if err != nil {
 			return false, err
 		}
@@ -201,7 +215,7 @@ func (f *listFilter) matchGo(labelsRaw, fieldsRaw []byte) (bool, error) {
 		}
 	}
 	if f.goFields != nil {
-		m, err := decodeStringMap(fieldsRaw)
+		m, err := decodeStringMapString(fieldsRaw)
 		if err != nil {
 			return false, err
 		}
@@ -251,6 +265,15 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 	if maxRev > 0 {
 		b.WriteString(" AND o.revision <= ?")
 		args = append(args, maxRev)
+	}
+	for _, r := range f.fieldReqs {
+		// A missing field label reads as "" (fields.Set semantics).
+		op := "="
+		if r.Operator == selection.NotEquals {
+			op = "<>"
+		}
+		b.WriteString(" AND coalesce(json_extract(o.fields, ?), '') " + op + " ?")
+		args = append(args, `$."`+r.Field+`"`, r.Value)
 	}
 	for _, r := range f.rest {
 		not := ""
@@ -370,7 +393,7 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 	if want > 0 && !f.inGo() {
 		sqlLimit = want
 	}
-	q, args := f.query("o.namespace, o.name, o.kind, o.revision, o.cloud_rv, o.labels, o.fields, o.data",
+	q, args := f.query("o.namespace, o.name, o.kind, o.revision, o.cloud_rv, coalesce(o.labels, ''), coalesce(o.fields, ''), o.data",
 		hasAfter, afterNS, afterName, maxRev, sqlLimit, true)
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -380,9 +403,9 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 
 	items := make([]Stored, 0, 64)
 	var mem slab
-	var ns, name, kind, cloudRV string
+	var ns, name, kind, cloudRV, lraw, fraw string
 	var orev int64
-	var lraw, fraw, data sql.RawBytes
+	var data sql.RawBytes
 	hi := 0
 	full := func() bool { return want > 0 && int64(len(items)) >= want }
 	for !full() && rows.Next() {
@@ -406,10 +429,10 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 			break
 		}
 		st := Stored{Key: Key{GVR: gvr, Namespace: ns, Name: name}, Kind: kind, Revision: orev, CloudRV: cloudRV, Data: mem.copy(data)}
-		if st.Labels, err = decodeStringMap(lraw); err != nil {
+		if st.Labels, err = decodeStringMapString(lraw); err != nil {
 			return ListResult{}, err
 		}
-		if st.Fields, err = decodeStringMap(fraw); err != nil {
+		if st.Fields, err = decodeStringMapString(fraw); err != nil {
 			return ListResult{}, err
 		}
 		items = append(items, st)
@@ -450,14 +473,14 @@ func (s *Store) count(ctx context.Context, tx *sql.Tx, f *listFilter, afterNS, a
 		err := tx.QueryRowContext(ctx, q, args...).Scan(&n)
 		return n, err
 	}
-	q, args := f.query("o.labels, o.fields", true, afterNS, afterName, maxRev, 0, false)
+	q, args := f.query("coalesce(o.labels, ''), coalesce(o.fields, '')", true, afterNS, afterName, maxRev, 0, false)
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
 	var n int64
-	var lraw, fraw sql.RawBytes
+	var lraw, fraw string
 	for rows.Next() {
 		if err := rows.Scan(&lraw, &fraw); err != nil {
 			return 0, err

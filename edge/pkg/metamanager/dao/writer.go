@@ -368,7 +368,7 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 	}
 	labelsRaw := encodeStringMap(req.Labels)
 	fieldsRaw := encodeStringMap(req.Fields)
-	if _, err := ws.putObj.Exec(gvr, req.Namespace, req.Name, req.Kind, rev, req.CloudRV, labelsRaw, fieldsRaw, data); err != nil {
+	if _, err := ws.putObj.Exec(gvr, req.Namespace, req.Name, req.Kind, rev, req.CloudRV, textArg(labelsRaw), textArg(fieldsRaw), data); err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
 	var prevLabels, prevFields map[string]string
@@ -399,7 +399,7 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 		return Stored{}, t.sqlErr(err)
 	}
 	if _, err := ws.insEvent.Exec(rev, string(typ), gvr, req.Namespace, req.Name, req.Kind, req.CloudRV,
-		data, prev.data, labelsRaw, fieldsRaw, prev.labelsRaw, prev.fieldsRaw, prev.revision, prev.cloudRV, t.now); err != nil {
+		data, prev.data, textArg(labelsRaw), textArg(fieldsRaw), textArg(prev.labelsRaw), textArg(prev.fieldsRaw), prev.revision, prev.cloudRV, t.now); err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
 	t.rev = rev
@@ -454,7 +454,7 @@ func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
 		return Stored{}, t.sqlErr(err)
 	}
 	if _, err := ws.insEvent.Exec(rev, string(watch.Deleted), gvr, key.Namespace, key.Name, prev.kind, cloudRV,
-		data, prev.data, prev.labelsRaw, prev.fieldsRaw, prev.labelsRaw, prev.fieldsRaw, prev.revision, prev.cloudRV, t.now); err != nil {
+		data, prev.data, textArg(prev.labelsRaw), textArg(prev.fieldsRaw), textArg(prev.labelsRaw), textArg(prev.fieldsRaw), prev.revision, prev.cloudRV, t.now); err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
 	t.rev = rev
@@ -486,4 +486,13 @@ func sameStringMap(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// textArg binds label/field JSON as TEXT (so SQLite's JSON functions read it;
+// a BLOB would be taken for JSONB), or NULL when empty.
+func textArg(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
 }
