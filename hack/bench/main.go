@@ -266,6 +266,10 @@ func (b *bench) runSize(n int) {
 		defer func() { srv.stop() }()
 		base, sock, pid = srv.base(), srv.sock(), srv.pid()
 		logf("edgecore pid %d on %s, data dir %s", pid, srv.addr, dataDir)
+		if srv.noHTTP {
+			logf("edgecore does not serve HTTP on %s yet: read rows will be n/a", srv.addr)
+			b.failed = append(b.failed, fmt.Sprintf("N=%d: edgecore did not answer HTTP (socket only)", n))
+		}
 	}
 	memRow := func(key string, v int64) {
 		if pid > 0 && v > 0 {
@@ -348,11 +352,52 @@ func (b *bench) runSize(n int) {
 		rss, _, _ := procMem(pid)
 		memRow("mem-seeded", rss)
 	}
-	if lerr == nil && ds.ours && listed != ds.n {
-		b.res.addNote("list-all", col, fmt.Sprintf("⚠ list returned %d pods, %d seeded", listed, ds.n))
+	if srv != nil && srv.noHTTP {
+		for _, rw := range b.res.rows {
+			if rw.cells[col] == nil && !strings.HasPrefix(rw.key, "mem-") && rw.key != "cold" && rw.key != "ingest" {
+				b.res.set(rw.key, col, cell{na: "n/a (edgecore serves no HTTP yet)"})
+			}
+		}
+	} else {
+		if lerr == nil && ds.ours && listed != ds.n {
+			b.res.addNote("list-all", col, fmt.Sprintf("⚠ list returned %d pods, %d seeded", listed, ds.n))
+		}
+		b.measureReadsAndWatches(base, sock, pid, col, ds)
+	}
+	if pid > 0 {
+		_, hwm, _ := procMem(pid)
+		memRow("mem-hwm", hwm)
 	}
 
-	// Reads.
+	// Cold start on the same data dir.
+	if srv != nil && seeded {
+		srv.stop()
+		s2, d, err := startServer(cfg.edgecore, dataDir, 30*time.Second)
+		if err != nil {
+			b.res.set("cold", col, cell{na: "failed: " + truncate(err.Error(), 120)})
+		} else {
+			c := cell{value: ms2(d), single: true, note: fmt.Sprintf("%d objects stored", 2*ds.n)}
+			if s2.noHTTP {
+				c.note = joinNote(c.note, "until the socket appeared (no HTTP)")
+			}
+			if got, _, _, err := b.discover(s2.base()); err == nil && got != ds.n {
+				c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
+			}
+			b.res.set("cold", col, c)
+			srv = s2
+		}
+		logf("cold start %s", b.res.get("cold", col).brief("ms"))
+	}
+}
+
+// measureReadsAndWatches runs the read and watch phases of one size.
+func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *dataSet) {
+	cfg := b.cfg
+	memRow := func(key string, v int64) {
+		if pid > 0 && v > 0 {
+			b.res.set(key, col, cell{value: float64(v) / (1 << 20), single: true})
+		}
+	}
 	var ms *memSampler
 	if pid > 0 {
 		ms = startMemSampler(pid)
@@ -436,27 +481,6 @@ func (b *bench) runSize(n int) {
 		}
 		memRow("mem-w"+strconv.Itoa(w), wr.peakRSS)
 		logf("W=%d initial %s; update %s", w, b.res.get(key, col).brief("ms"), b.res.get(lkey, col).brief("ms"))
-	}
-	if pid > 0 {
-		_, hwm, _ := procMem(pid)
-		memRow("mem-hwm", hwm)
-	}
-
-	// Cold start on the same data dir.
-	if srv != nil && seeded {
-		srv.stop()
-		s2, d, err := startServer(cfg.edgecore, dataDir, 30*time.Second)
-		if err != nil {
-			b.res.set("cold", col, cell{na: "failed: " + truncate(err.Error(), 120)})
-		} else {
-			c := cell{value: ms2(d), single: true, note: fmt.Sprintf("%d objects stored", 2*ds.n)}
-			if got, _, _, err := b.discover(s2.base()); err == nil && got != ds.n {
-				c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
-			}
-			b.res.set("cold", col, c)
-			srv = s2
-		}
-		logf("cold start %s", b.res.get("cold", col).brief("ms"))
 	}
 }
 

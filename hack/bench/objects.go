@@ -97,7 +97,6 @@ func makePod(i int, cloudRV int64, seq int64) []byte {
 				{Name: "kube-api-access", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 					Sources: []corev1.VolumeProjection{
 						{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: ptr(int64(3607)), Path: "token"}},
-						{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
 					},
 					DefaultMode: ptr(int32(420)),
 				}}},
@@ -106,8 +105,8 @@ func makePod(i int, cloudRV int64, seq int64) []byte {
 				{
 					Name: "app", Image: "registry.example.com/edge/" + app + ":v1.4.2",
 					Command: []string{"/app/server"}, Args: []string{"--listen=:8080", "--metrics=:9090", "--config=/etc/app/config.yaml"},
-					Ports:                  []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}, {Name: "metrics", ContainerPort: 9090, Protocol: corev1.ProtocolTCP}},
-					Env:                    env("APP", 1),
+					Ports:                  []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}},
+					Env:                    env("APP", 0),
 					Resources:              res("250m", "128Mi"),
 					VolumeMounts:           []corev1.VolumeMount{{Name: "config", MountPath: "/etc/app", ReadOnly: true}, {Name: "cache", MountPath: "/var/cache/app"}, {Name: "kube-api-access", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true}},
 					LivenessProbe:          probe("/healthz", 8080),

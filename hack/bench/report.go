@@ -410,9 +410,23 @@ func (b *bench) markdown(elapsed time.Duration) string {
 		}())
 	w("MetaServer figures are DESIGN §4's, taken on the same machine kind (2 cores) with the same data.\n")
 	if len(notes) > 0 {
-		w("\n## Notes per figure\n\n")
+		// One line per distinct text, naming every figure it applies to.
+		var order []string
+		keys := map[string][]string{}
 		for _, n := range notes {
-			w("- %s: %s\n", n.key, n.text)
+			if keys[n.text] == nil {
+				order = append(order, n.text)
+			}
+			keys[n.text] = append(keys[n.text], n.key)
+		}
+		w("\n## Notes per figure\n\n")
+		for _, t := range order {
+			ks := keys[t]
+			if len(ks) > 3 {
+				w("- %d figures (%s, …): %s\n", len(ks), strings.Join(ks[:2], "; "), t)
+			} else {
+				w("- %s: %s\n", strings.Join(ks, "; "), t)
+			}
 		}
 	}
 	if len(b.failed) > 0 {

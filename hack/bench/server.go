@@ -26,6 +26,10 @@ type server struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
+	// noHTTP: the server did not answer HTTP when it was taken as ready;
+	// readyAfter is then when its socket appeared.
+	noHTTP     bool
+	readyAfter time.Duration
 }
 
 func freePort() (string, error) {
@@ -70,7 +74,11 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 		s.stop()
 		return nil, 0, fmt.Errorf("%w; log tail: %s", err, s.logTail(5))
 	}
-	return s, time.Since(start), nil
+	ready := time.Since(start)
+	if s.noHTTP {
+		ready = s.readyAfter
+	}
+	return s, ready, nil
 }
 
 func (s *server) base() string { return "http://" + s.addr }
@@ -85,24 +93,38 @@ func (s *server) alive() bool {
 	}
 }
 
-// waitReady polls /readyz (falling back to "answers HTTP at all" when
-// /readyz is not served yet) and the ingress socket.
+// waitReady polls /readyz and the ingress socket. A server that answers
+// HTTP with 404 for /readyz counts as ready; one that does not serve HTTP at
+// all counts as ready (socket only) 2 s after its socket appeared, so that
+// ingest can still be measured.
 func (s *server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	c := &http.Client{Timeout: time.Second}
+	var sockAt time.Time
 	for {
 		select {
 		case <-s.exited:
 			return fmt.Errorf("edgecore exited: %v", s.waitErr)
 		default:
 		}
-		ready := false
+		httpUp := false
 		if resp, err := c.Get(s.base() + "/readyz"); err == nil {
 			resp.Body.Close()
-			ready = resp.StatusCode == 200 || resp.StatusCode == 404
+			httpUp = resp.StatusCode == 200 || resp.StatusCode == 404
 		}
-		if ready {
+		if sockAt.IsZero() {
 			if _, err := os.Stat(s.sock()); err == nil {
+				sockAt = time.Now()
+			}
+		}
+		if !sockAt.IsZero() {
+			if httpUp {
+				return nil
+			}
+			if time.Since(sockAt) > 2*time.Second {
+				s.noHTTP = true
+				s.readyAfter = sockAt.Sub(start)
 				return nil
 			}
 		}
