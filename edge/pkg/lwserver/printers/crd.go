@@ -21,15 +21,27 @@ var defaultCRDColumns = []kube.PrinterColumn{
 	{Name: "Age", Type: "date", Description: metaDoc["creationTimestamp"], JSONPath: ".metadata.creationTimestamp"},
 }
 
+// noPrinterBuiltins are kube-apiserver's own resources served through the
+// default table convertor (NAME, CREATED AT).
+var noPrinterBuiltins = map[schema.GroupResource]bool{
+	{Group: "", Resource: "bindings"}:                                      true,
+	{Group: "", Resource: "limitranges"}:                                   true,
+	{Group: "rbac.authorization.k8s.io", Resource: "roles"}:                true,
+	{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}:         true,
+	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}: true,
+}
+
 // printerFor returns the printer for res and the key of its row cache.
 func (p *Printer) printerFor(res kube.Resource) (*kindPrinter, string) {
 	gr := res.GVR.GroupResource()
-	if res.BuiltIn {
-		key := "builtin:" + gr.String()
-		if kp, ok := builtinPrinters[gr]; ok {
-			return kp, key
-		}
-		return defaultPrinter, key
+	if kp, ok := builtinPrinters[gr]; ok {
+		return kp, "builtin:" + gr.String()
+	}
+	// Resource.BuiltIn only says whether client-go's scheme has the Go type;
+	// kinds served by kube-apiserver itself without a printer take the
+	// default convertor whatever their scheme.
+	if res.BuiltIn || noPrinterBuiltins[gr] {
+		return defaultPrinter, "builtin:" + gr.String()
 	}
 	cols := res.PrinterColumns
 	if len(cols) == 0 {

@@ -28,11 +28,11 @@ var (
 // The pod fields the columns read; byte slices alias the object's bytes.
 type podScratch struct {
 	phase, reason, nodeName, nominated, podIP, firstPodIP []byte
-	containers                                          int
-	initContainers                                      []podInitContainer
-	readinessGates                                      [][]byte
-	conditions                                          []podCondition
-	initStatuses, statuses                              []podContainerStatus
+	containers                                            int
+	initContainers                                        []podInitContainer
+	readinessGates                                        [][]byte
+	conditions                                            []podCondition
+	initStatuses, statuses                                []podContainerStatus
 }
 
 type podInitContainer struct {

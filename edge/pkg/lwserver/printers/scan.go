@@ -1,7 +1,6 @@
 package printers
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -136,24 +135,19 @@ func (s *scanner) nextElem() bool {
 }
 
 // strEnd returns the index of the closing quote of the string whose opening
-// quote is at s.b[start-1], or -1.
+// quote is at s.b[start-1], or -1. Most strings in objects are short, where a
+// plain loop beats bytes.IndexByte's call overhead.
 func (s *scanner) strEnd(start int) int {
-	i := start
-	for {
-		j := bytes.IndexByte(s.b[i:], '"')
-		if j < 0 {
-			return -1
+	b := s.b
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			i++
 		}
-		q := i + j
-		n := 0
-		for k := q - 1; k >= start && s.b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q
-		}
-		i = q + 1
 	}
+	return -1
 }
 
 // strBytes reads a string value. Without escapes the result aliases the input.
@@ -170,7 +164,7 @@ func (s *scanner) strBytes() []byte {
 		return nil
 	}
 	s.i = end + 1
-	if bytes.IndexByte(s.b[start:end], '\\') < 0 {
+	if !hasEscape(s.b[start:end]) {
 		return s.b[start:end]
 	}
 	var out string
@@ -332,4 +326,13 @@ func (s *scanner) countElems() int {
 		}
 	}
 	return n
+}
+
+func hasEscape(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
 }
