@@ -41,17 +41,9 @@ func (s *Store) compactChunk(now time.Time) (int, error) {
 		ageCut = now.Add(-s.opts.WindowAge).UnixNano()
 	}
 	c := s.wconn
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return 0, fmt.Errorf("compact: begin: %w", err)
-	}
-	commit := false
-	defer func() {
-		if !commit {
-			_, _ = c.ExecContext(ctx, "ROLLBACK")
-		}
-	}()
 	// The deletable events are a prefix of the log (in revision order): stop
-	// at the first one that is too young.
+	// at the first one that is too young. Only the writer writes, so what it
+	// reads here outside a transaction cannot change before the delete.
 	rows, err := c.QueryContext(ctx, `SELECT revision, created_at FROM events WHERE revision > ? AND revision <= ? ORDER BY revision LIMIT ?`,
 		from, limitRev, compactChunk)
 	if err != nil {
@@ -76,6 +68,15 @@ func (s *Store) compactChunk(now time.Time) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return 0, fmt.Errorf("compact: begin: %w", err)
+	}
+	commit := false
+	defer func() {
+		if !commit {
+			_, _ = c.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
 	if _, err := c.ExecContext(ctx, `DELETE FROM events WHERE revision > ? AND revision <= ?`, from, upto); err != nil {
 		return 0, fmt.Errorf("compact: %w", err)
 	}

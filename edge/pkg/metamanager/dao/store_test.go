@@ -326,3 +326,66 @@ func TestUpdateContextCanceled(t *testing.T) {
 		t.Fatalf("err=%v called=%v", err, called)
 	}
 }
+
+type panicky struct{}
+
+func (panicky) Publish([]event.Event) { panic("subscriber bug") }
+
+func TestPanickingSubscriberDoesNotStopWriter(t *testing.T) {
+	s, _ := openTest(t, Options{Subscriber: panicky{}})
+	for i := 0; i < 3; i++ {
+		mustPut(t, s, podPut("ns", fmt.Sprint("p", i), nil, "", "1", 0))
+	}
+	if s.Revision() != 3 {
+		t.Fatalf("revision %d", s.Revision())
+	}
+}
+
+// TestCloseFinishesQueuedWrites: every Update racing with Close either
+// returns nil (and is durable: visible after reopen) or ErrClosed.
+func TestCloseFinishesQueuedWrites(t *testing.T) {
+	s, path := openTest(t, Options{})
+	const n = 200
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = s.Update(context.Background(), func(tx Tx) error {
+				_, err := tx.Put(podPut("ns", fmt.Sprint("p", i), nil, "", "1", 0))
+				return err
+			})
+		}(i)
+	}
+	time.Sleep(time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	s2, err := Open(path, Options{CompactInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	okCount := 0
+	for i, e := range errs {
+		_, gerr := s2.Get(context.Background(), podKey("ns", fmt.Sprint("p", i)))
+		switch {
+		case e == nil:
+			okCount++
+			if gerr != nil {
+				t.Errorf("acknowledged write %d lost: %v", i, gerr)
+			}
+		case errors.Is(e, ErrClosed):
+			if gerr == nil {
+				t.Errorf("write %d refused but stored", i)
+			}
+		default:
+			t.Errorf("write %d: %v", i, e)
+		}
+	}
+	if s2.Revision() != int64(okCount) {
+		t.Fatalf("revision %d, %d acknowledged", s2.Revision(), okCount)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/klog/v2"
 
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 )
@@ -244,12 +245,23 @@ func (s *Store) runBatch(batch []*request) {
 	// events (read-your-writes for watchers too). Publish must not block.
 	if len(tx.events) > 0 {
 		if h := s.sub.Load(); h != nil && h.s != nil {
-			h.s.Publish(tx.events)
+			publish(h.s, tx.events)
 		}
 	}
 	for _, r := range batch {
 		r.done <- r.err
 	}
+}
+
+// publish hands committed events to the subscriber; a panicking subscriber
+// must not take the writer (and every later write) down with it.
+func publish(sub event.Subscriber, evs []event.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			klog.Errorf("dao: subscriber panicked publishing revisions %d..%d: %v", evs[0].Revision, evs[len(evs)-1].Revision, p)
+		}
+	}()
+	sub.Publish(evs)
 }
 
 func callFn(fn func(Tx) error, tx Tx) (err error) {
