@@ -66,7 +66,7 @@ func (f *framer) next() ([]byte, error) {
 	for {
 		data := f.buf[f.start:f.end]
 		if f.checkNext && f.mode == 0 {
-			for i, c := range data {
+			for _, c := range data {
 				if c == '\n' {
 					f.mode = 1
 					break
@@ -75,7 +75,6 @@ func (f *framer) next() ([]byte, error) {
 					f.mode = 2
 					break
 				}
-				_ = i
 			}
 		}
 		// Skip leading whitespace.
@@ -90,6 +89,10 @@ func (f *framer) next() ([]byte, error) {
 				if k := bytes.IndexByte(data, '\n'); k >= 0 {
 					f.start += k + 1
 					return bytes.TrimRight(data[:k], " \r\t"), nil
+				}
+				if f.readErr != nil { // last event without its newline
+					f.start = f.end
+					return data, nil
 				}
 			} else if e := objectEnd(data); e > 0 {
 				f.start += e
