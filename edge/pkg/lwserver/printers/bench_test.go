@@ -105,15 +105,29 @@ func BenchmarkTable(b *testing.B) {
 			items[i] = Item{Data: benchPod(i), Revision: int64(100000 + i)}
 			size += len(items[i].Data)
 		}
+		b.Logf("%d pods, %d bytes of JSON each on average", n, size/n)
 		opts := Options{Now: func() time.Time { return benchNow }}
 		b.Run(fmt.Sprintf("pods=%d/cold", n), func(b *testing.B) {
-			b.ReportMetric(float64(size/n), "bytes/pod")
 			p := New(nil)
 			p.SetCacheEntries(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := p.Table(res, items, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("pods=%d/warm-none", n), func(b *testing.B) {
+			p := New(nil)
+			o := Options{IncludeObject: "None", Now: opts.Now}
+			if _, err := p.Table(res, items, o); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := p.Table(res, items, o); err != nil {
 					b.Fatal(err)
 				}
 			}
