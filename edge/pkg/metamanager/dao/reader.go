@@ -241,7 +241,7 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 	b.WriteString(cols)
 	if f.drive != nil {
 		k = "l"
-		b.WriteString(" FROM object_labels l CROSS JOIN objects o ON o.gvr=l.gvr AND o.namespace=l.namespace AND o.name=l.name WHERE l.gvr=? AND l.key=?")
+		b.WriteString(" FROM object_labels l INDEXED BY object_labels_kv CROSS JOIN objects o ON o.gvr=l.gvr AND o.namespace=l.namespace AND o.name=l.name WHERE l.gvr=? AND l.key=?")
 		args = append(args, f.gvr, f.drive.Key())
 		if op := f.drive.Operator(); op != selection.Exists {
 			vals := f.drive.ValuesUnsorted()
@@ -401,7 +401,11 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 	}
 	defer rows.Close()
 
-	items := make([]Stored, 0, 64)
+	capHint := int64(256)
+	if want > 0 && want < 4096 {
+		capHint = want
+	}
+	items := make([]Stored, 0, capHint)
 	var mem slab
 	var ns, name, kind, cloudRV, lraw, fraw string
 	var orev int64
