@@ -398,6 +398,9 @@ func (h *Hub) catchUpFromRing(w *Watcher, cursor int64, buf []Delivery) (out []D
 	// The cursor may be ahead of the hub when History served events already
 	// committed but not yet published: the floor makes Publish skip those.
 	w.floor = max(cursor, h.rev)
+	w.mu.Lock()
+	w.busy = true // buf is still to be sent; live() clears it
+	w.mu.Unlock()
 	h.registerLocked(w)
 	return buf, cursor, h.ringBase, true, true, nil
 }
@@ -470,6 +473,7 @@ func (h *Hub) bookmarkRevision(w *Watcher) (int64, bool) {
 	if w.q.n > 0 || w.evicted {
 		return 0, false
 	}
+	w.busy = true // keep Publish's direct hand-off behind the bookmark
 	return max(h.rev, w.floor), true
 }
 

@@ -76,8 +76,13 @@ type Watcher struct {
 	q       queue
 	bytes   int64
 	evicted bool
-
-	// Owned by the goroutine.
+	// busy: the goroutine may send (it holds a popped delivery, a bookmark,
+	// or catch-up events). While it is not busy and the queue is empty,
+	// Publish may hand a delivery straight to a waiting reader.
+	busy bool
+	// lastSent is the revision of the last delivery the reader took. Written
+	// by Publish (under mu, only while !busy) or by the goroutine (only while
+	// busy; busy is cleared under mu afterwards, which orders the two).
 	lastSent int64
 }
 
@@ -125,6 +130,19 @@ func (w *Watcher) enqueue(d Delivery) bool {
 		return false
 	}
 	wasEmpty := w.q.n == 0
+	if wasEmpty && !w.busy {
+		// Fast path: nothing is queued or in the goroutine's hand, so a
+		// reader waiting on the channel can take this delivery directly —
+		// one goroutine hand-off instead of two. Never blocks: if no reader
+		// is waiting right now, queue as usual.
+		select {
+		case w.ch <- d:
+			w.lastSent = d.Revision
+			w.mu.Unlock()
+			return true
+		default:
+		}
+	}
 	w.q.push(d, w.h.opts.MaxQueueEvents)
 	w.bytes += size
 	w.mu.Unlock()
@@ -252,14 +270,17 @@ func (w *Watcher) live() {
 	bookmarkDue := false
 	for {
 		w.mu.Lock()
+		w.busy = false // whatever we held has been sent
 		if w.evicted {
+			last := w.lastSent
 			w.mu.Unlock()
-			w.send(Delivery{Type: watch.Error, Err: ErrEvicted, Revision: w.lastSent})
+			w.send(Delivery{Type: watch.Error, Err: ErrEvicted, Revision: last})
 			return
 		}
 		if w.q.n > 0 {
 			d := w.q.pop()
 			w.bytes -= d.size()
+			w.busy = true
 			w.mu.Unlock()
 			if !w.send(d) {
 				return
