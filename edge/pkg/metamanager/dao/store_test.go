@@ -389,3 +389,31 @@ func TestCloseFinishesQueuedWrites(t *testing.T) {
 		t.Fatalf("revision %d, %d acknowledged", s2.Revision(), okCount)
 	}
 }
+
+// TestDurabilitySettings: WAL with synchronous=FULL on every connection, so a
+// nil Update means the commit is on disk.
+func TestDurabilitySettings(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	ctx := context.Background()
+	for _, c := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"},
+		{"foreign_keys", "0"},
+		{"busy_timeout", "10000"},
+	} {
+		var got string
+		if err := s.db.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.pragma, got, c.want)
+		}
+	}
+	var v string
+	if err := s.Orm().Raw("SELECT value FROM meta WHERE key = ?", "schema").QueryRow(&v); err != nil || v != "1" {
+		t.Fatalf("schema version via beego: %q %v", v, err)
+	}
+}
