@@ -429,9 +429,9 @@ func (b *bench) markdown(elapsed time.Duration) string {
 			}
 		}
 	}
-	if len(b.failed) > 0 {
+	if len(b.failed)+len(b.warnings) > 0 {
 		w("\n## Failures\n\n")
-		for _, f := range b.failed {
+		for _, f := range append(append([]string(nil), b.failed...), b.warnings...) {
 			w("- %s\n", f)
 		}
 	}
