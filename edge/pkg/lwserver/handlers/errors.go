@@ -136,7 +136,7 @@ func StatusFor(err error) *metav1.Status {
 // Status in). The watch handler uses it for errors before the stream starts.
 func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusFor(err)
-	if status.Code >= 500 {
+	if status.Code == http.StatusInternalServerError {
 		klog.ErrorS(err, "lwserver request failed", "method", r.Method, "path", r.URL.Path, "code", status.Code)
 	}
 	if status.Code == http.StatusTooManyRequests || status.Code == http.StatusServiceUnavailable || status.Code == http.StatusGatewayTimeout {

@@ -64,12 +64,11 @@ type Handler struct {
 	ready  func() bool
 	ver    version.Info
 
-	scheme    *runtime.Scheme
-	factory   serializer.CodecFactory
-	codecs    serializerSet // JSON, YAML, protobuf
-	crdCodecs serializerSet // JSON, YAML
-	jsonInfo  runtime.SerializerInfo
-	yamlInfo  runtime.SerializerInfo
+	scheme   *runtime.Scheme
+	factory  serializer.CodecFactory
+	codecs   serializerSet // JSON, YAML, protobuf
+	jsonInfo runtime.SerializerInfo
+	yamlInfo runtime.SerializerInfo
 
 	infoFactory *request.RequestInfoFactory
 	watch       atomic.Pointer[WatchServer]
@@ -127,7 +126,6 @@ func New(cfg Config) (*Handler, error) {
 	h.scheme = newScheme()
 	h.factory = serializer.NewCodecFactory(h.scheme)
 	h.codecs = newSerializerSet(h.factory, MediaTypeJSON, MediaTypeYAML, MediaTypeProtobuf)
-	h.crdCodecs = newSerializerSet(h.factory, MediaTypeJSON, MediaTypeYAML)
 	if len(h.codecs.infos) != 3 {
 		return nil, fmt.Errorf("handlers: codec factory lacks JSON, YAML or protobuf")
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -117,7 +118,7 @@ func crd() map[string]interface{} {
 		"metadata": map[string]interface{}{"name": "devices.devices.example.com"},
 		"spec": map[string]interface{}{
 			"group": "devices.example.com", "scope": "Namespaced",
-			"names": map[string]interface{}{"kind": "Device", "plural": "devices", "singular": "device", "shortNames": []interface{}{"dev"}},
+			"names":    map[string]interface{}{"kind": "Device", "plural": "devices", "singular": "device", "shortNames": []interface{}{"dev"}},
 			"versions": []interface{}{map[string]interface{}{"name": "v1alpha1", "served": true, "storage": true}},
 		},
 	}
@@ -149,3 +150,5 @@ func mustContain(tb testing.TB, body, want string) {
 }
 
 var _ = http.MethodGet
+
+func urlB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

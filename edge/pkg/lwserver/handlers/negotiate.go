@@ -128,11 +128,10 @@ func (o *Output) IsJSON() bool { return o.MediaType == MediaTypeJSON }
 
 // negotiate picks the response encoding for a resource request.
 func (h *Handler) negotiate(r *http.Request, builtIn bool) (*Output, error) {
-	set := h.codecs
-	if !builtIn {
-		set = h.crdCodecs
-	}
-	mto, info, err := negotiation.NegotiateOutputMediaType(r, set, restrictions{builtIn: builtIn})
+	// As kube-apiserver's CRD handler: the serializer set includes protobuf
+	// (for PartialObjectMetadata), the restrictions keep custom resources
+	// themselves to JSON and YAML.
+	mto, info, err := negotiation.NegotiateOutputMediaType(r, h.codecs, restrictions{builtIn: builtIn})
 	if err != nil {
 		return nil, err
 	}
