@@ -36,15 +36,16 @@ type config struct {
 }
 
 type bench struct {
-	cfg      config
-	client   *http.Client
-	seq      atomic.Int64 // update sequence numbers (annotation values)
-	cloudRV  atomic.Int64 // cloud resourceVersions we send; above anything sent before
-	res      *results
-	podSize  int
-	cmSize   int
-	failed   []string // the server could not be run at all
-	warnings []string
+	cfg       config
+	client    *http.Client
+	seq       atomic.Int64 // update sequence numbers (annotation values)
+	cloudRV   atomic.Int64 // cloud resourceVersions we send; above anything sent before
+	res       *results
+	podSize   int
+	cmSize    int
+	loadStart string
+	failed    []string // the server could not be run at all
+	warnings  []string
 }
 
 func repoRoot() string {
@@ -191,6 +192,7 @@ func main() {
 	b.podSize = len(makePod(0, 1, 0))
 	b.cmSize = len(makeConfigMap(0, 1))
 	started := time.Now()
+	b.loadStart = machineFacts("").load
 	if cfg.noSeed {
 		b.runSize(0)
 	} else {

@@ -260,8 +260,8 @@ func shortN(n int) string {
 }
 
 type machine struct {
-	cpuModel, mem, goVersion, commit, binRev, os string
-	cores                                        int
+	cpuModel, mem, goVersion, commit, binRev, os, load string
+	cores                                              int
 }
 
 func machineFacts(bin string) machine {
@@ -274,6 +274,11 @@ func machineFacts(bin string) machine {
 				}
 				break
 			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.load = strings.Join(f[:3], " ")
 		}
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
@@ -333,6 +338,7 @@ func (b *bench) markdown(elapsed time.Duration) string {
 	w("| command | `go run ./hack/bench %s` (%s) |\n", b.cfg.args, elapsed.Round(time.Second))
 	w("| machine | %s, %d cores (runtime.NumCPU), %s RAM, %s |\n", orDash(m.cpuModel), m.cores, orDash(m.mem), m.os)
 	w("| Go | %s |\n", m.goVersion)
+	w("| load average | at start %s, at end %s (1/5/15 min; other work on the machine inflates the figures) |\n", orDash(b.loadStart), orDash(m.load))
 	w("| commit | %s |\n", orDash(m.commit))
 	if b.cfg.endpoint == "" {
 		w("| edgecore binary | `%s` built from %s |\n", b.cfg.edgecore, orDash(m.binRev))
