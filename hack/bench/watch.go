@@ -249,8 +249,10 @@ func eventType(ev []byte) string {
 	const p = `{"type":"`
 	if bytes.HasPrefix(ev, []byte(p)) {
 		rest := ev[len(p):]
-		if e := bytes.IndexByte(rest, '"'); e > 0 && e < 20 {
-			return string(rest[:e])
+		for _, t := range [...]string{"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"} {
+			if len(rest) > len(t) && rest[len(t)] == '"' && string(rest[:len(t)]) == t {
+				return t
+			}
 		}
 	}
 	var t struct {
