@@ -54,6 +54,7 @@ func BenchmarkList(b *testing.B) {
 			want int
 		}{
 			{"all", ListOptions{}, n},
+			{"allDataOnly", ListOptions{DataOnly: true}, n},
 			{"label1pct", ListOptions{Labels: mustSelector("app=app-7")}, n / 100},
 			{"labelIn1pct", ListOptions{Labels: mustSelector("app in (app-7),tier")}, n / 100},
 			{"namespace10pct", ListOptions{Namespace: "ns-3"}, n / 10},

@@ -99,13 +99,25 @@ func listAll(t *testing.T, s *Store, opts ListOptions, page int64) []Stored {
 
 func compare(t *testing.T, what string, got []Stored, want []modelObj) {
 	t.Helper()
+	compareData(t, what, got, want, false)
+}
+
+func compareData(t *testing.T, what string, got []Stored, want []modelObj, dataOnly bool) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d items %v, want %d", what, len(got), keysOf(got), len(want))
 	}
 	for i := range got {
 		g, w := got[i], want[i]
+		wl, wf := w.labels, w.fields
+		if dataOnly {
+			wl, wf = nil, nil
+			if g.Labels != nil || g.Fields != nil {
+				t.Fatalf("%s: DataOnly item %d has labels/fields", what, i)
+			}
+		}
 		if g.Namespace != w.ns || g.Name != w.name || string(g.Data) != w.data || g.Revision != w.rev ||
-			!equalMaps(g.Labels, w.labels) || !equalMaps(g.Fields, w.fields) || g.Kind != "Pod" || g.GVR != podsGVR {
+			!equalMaps(g.Labels, wl) || !equalMaps(g.Fields, wf) || g.Kind != "Pod" || g.GVR != podsGVR {
 			t.Fatalf("%s: item %d = %s/%s rev %d labels %v, want %s/%s rev %d labels %v", what, i,
 				g.Namespace, g.Name, g.Revision, g.Labels, w.ns, w.name, w.rev, w.labels)
 		}
@@ -236,9 +248,10 @@ func TestListModel(t *testing.T) {
 			opts.Fields = fields.ParseSelectorOrDie(fs)
 		}
 		page := []int64{0, 1, 3, 7, 100}[r.Intn(5)]
+		opts.DataOnly = r.Intn(4) == 0
 		got := listAll(t, s, opts, page)
-		compare(t, fmt.Sprintf("list at %d ns=%q labels=%v fields=%v page=%d", rev, opts.Namespace, opts.Labels, opts.Fields, page),
-			got, want.expect(opts))
+		compareData(t, fmt.Sprintf("list at %d ns=%q labels=%v fields=%v page=%d", rev, opts.Namespace, opts.Labels, opts.Fields, page),
+			got, want.expect(opts), opts.DataOnly)
 	}
 }
 

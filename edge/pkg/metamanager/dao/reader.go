@@ -393,7 +393,11 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 	if want > 0 && !f.inGo() {
 		sqlLimit = want
 	}
-	q, args := f.query("o.namespace, o.name, o.kind, o.revision, o.cloud_rv, coalesce(o.labels, ''), coalesce(o.fields, ''), o.data",
+	cols := "o.namespace, o.name, o.kind, o.revision, o.cloud_rv, coalesce(o.labels, ''), coalesce(o.fields, ''), o.data"
+	if opts.DataOnly && !f.inGo() {
+		cols = "o.namespace, o.name, o.kind, o.revision, o.cloud_rv, '', '', o.data"
+	}
+	q, args := f.query(cols,
 		hasAfter, afterNS, afterName, maxRev, sqlLimit, true)
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -433,11 +437,13 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 			break
 		}
 		st := Stored{Key: Key{GVR: gvr, Namespace: ns, Name: name}, Kind: kind, Revision: orev, CloudRV: cloudRV, Data: mem.copy(data)}
-		if st.Labels, err = decodeStringMapString(lraw); err != nil {
-			return ListResult{}, err
-		}
-		if st.Fields, err = decodeStringMapString(fraw); err != nil {
-			return ListResult{}, err
+		if !opts.DataOnly {
+			if st.Labels, err = decodeStringMapString(lraw); err != nil {
+				return ListResult{}, err
+			}
+			if st.Fields, err = decodeStringMapString(fraw); err != nil {
+				return ListResult{}, err
+			}
 		}
 		items = append(items, st)
 	}
@@ -543,6 +549,9 @@ func (s *Store) history(ctx context.Context, tx *sql.Tx, f *listFilter, opts Lis
 		}
 		if opts.Fields != nil && !opts.Fields.Matches(fields.Set(h.Fields)) {
 			continue
+		}
+		if opts.DataOnly {
+			h.Labels, h.Fields = nil, nil
 		}
 		out = append(out, h)
 	}
