@@ -15,11 +15,17 @@
 // between the two and none is seen twice.
 //
 // Live watchers are indexed by GVR and namespace. Publish evaluates each
-// interested watcher's selectors once and appends to that watcher's bounded
-// queue without blocking; a watcher whose queue overflows is evicted (it gets
-// one ERROR delivery carrying ErrEvicted, then its channel closes) and is
-// expected to re-watch from its last revision. The writer's speed therefore
-// never depends on how fast clients read.
+// interested watcher's selectors once and, without blocking, either hands the
+// delivery to a reader already waiting on the channel (nothing queued) or
+// appends it to that watcher's bounded queue; a watcher whose queue overflows
+// is evicted (it gets one ERROR delivery carrying ErrEvicted, then its
+// channel closes) and is expected to re-watch from its last revision. The
+// writer's speed therefore never depends on how fast clients read.
+//
+// A watcher still catching up is not in the index: it pulls at its reader's
+// pace, pinning at most one ring batch or one History page, and Publish does
+// not see it. If it falls out of the ring it continues from History; if it
+// falls out of History it ends with ErrTooOld.
 //
 // The package knows nothing of HTTP or of the store; it depends only on the
 // committed-event contract (package event) and the History interface below.

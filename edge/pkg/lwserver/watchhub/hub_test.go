@@ -202,7 +202,7 @@ func waitLive(t testing.TB, w *Watcher) {
 		if time.Now().After(deadline) {
 			t.Fatal("watcher did not go live")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(20 * time.Microsecond)
 	}
 }
 
