@@ -229,7 +229,8 @@ func New(h History, opts Options) *Hub {
 func (h *Hub) Revision() int64 { return h.revision.Load() }
 
 // Publish takes one commit's events, in revision order. It never waits for a
-// watcher: it appends to the ring and to each interested watcher's queue,
+// watcher: it appends to the ring and, for each interested watcher, hands the
+// delivery to a reader already waiting or appends it to the watcher's queue,
 // evicting watchers whose queue is full. Events at or below the current
 // revision (a repeated publish) are ignored.
 func (h *Hub) Publish(events []event.Event) {
