@@ -60,6 +60,18 @@ type Options struct {
 type subHolder struct{ s event.Subscriber }
 
 // Store is edgecore.db. It implements Writer and Reader.
+//
+// Layout: SQLite in WAL mode with synchronous=FULL (a nil Update means the
+// commit is on disk). One goroutine owns the write connection and
+// group-commits queued Updates (one SAVEPOINT per Update, one COMMIT per
+// group); the event log, objects, label index, tombstones and the revision
+// row change in that one transaction. Reads use a pool of other connections,
+// each read in one read transaction that first reads the revision row, so
+// the revision a list reports matches its data. Compaction runs on the writer
+// goroutine between groups, in chunks.
+//
+// Update functions run on the writer goroutine: they must not call Update
+// themselves and should not block.
 type Store struct {
 	path  string
 	opts  Options
