@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/printers"
 	// Tests seed a real store through dao's writer; the handlers themselves
 	// read only through metaclient.
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
@@ -34,7 +35,7 @@ func newTestEnv(tb testing.TB, opts dao.Options) *testEnv {
 	}
 	tb.Cleanup(func() { st.Close() })
 	m := kube.NewMapper()
-	h, err := New(Config{Mapper: m, Store: metaclient.New(st), RVWait: 200 * time.Millisecond})
+	h, err := New(Config{Mapper: m, Store: metaclient.New(st), RVWait: 200 * time.Millisecond, Tables: PrinterTables{P: printers.New(m)}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -70,17 +70,22 @@ func skipWS(b []byte, i int) int {
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
 	i++
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			i += 2
-		case '"':
-			return i + 1, true
-		default:
-			i++
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false
 		}
+		j += i
+		// the quote is escaped if an odd number of backslashes precede it
+		k := j - 1
+		for k >= i && b[k] == '\\' {
+			k--
+		}
+		if (j-1-k)%2 == 0 {
+			return j + 1, true
+		}
+		i = j + 1
 	}
-	return 0, false
 }
 
 // skipValue returns the index after the JSON value starting at b[i].
@@ -125,21 +130,19 @@ func skipValue(b []byte, i int) (int, bool) {
 	}
 }
 
-// partialObjectMetadataJSON is the JSON of the PartialObjectMetadata (of gv)
-// of a stored object, built from its raw metadata bytes without decoding.
-func partialObjectMetadataJSON(data []byte, gv schema.GroupVersion) []byte {
+// appendPartialObjectMetadataJSON appends the JSON of the
+// PartialObjectMetadata (of gv) of a stored object to b, built from its raw
+// metadata bytes without decoding.
+func appendPartialObjectMetadataJSON(b, data []byte, gv schema.GroupVersion) []byte {
 	md, ok := RawField(data, "metadata")
 	if !ok {
 		md = []byte("{}")
 	}
-	var b bytes.Buffer
-	b.Grow(len(md) + 80)
-	b.WriteString(`{"kind":"PartialObjectMetadata","apiVersion":"`)
-	b.WriteString(gv.String())
-	b.WriteString(`","metadata":`)
-	b.Write(md)
-	b.WriteByte('}')
-	return b.Bytes()
+	b = append(b, `{"kind":"PartialObjectMetadata","apiVersion":"`...)
+	b = append(b, gv.String()...)
+	b = append(b, `","metadata":`...)
+	b = append(b, md...)
+	return append(b, '}')
 }
 
 // objectMeta decodes only the metadata of a stored object.

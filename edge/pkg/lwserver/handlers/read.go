@@ -105,8 +105,8 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, req *Request)
 			h.WriteError(w, r, err)
 			return
 		}
-		table.ResourceVersion = strconv.FormatInt(obj.Revision, 10)
-		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, table)
+		table.t.ResourceVersion = strconv.FormatInt(obj.Revision, 10)
+		h.writeTable(w, r, out, table)
 	default:
 		h.WriteError(w, r, notAcceptable("unsupported conversion"))
 	}
@@ -257,8 +257,8 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 			h.WriteError(w, r, err)
 			return
 		}
-		lm.apply(&table.ListMeta)
-		h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, table)
+		lm.apply(&table.t.ListMeta)
+		h.writeTable(w, r, out, table)
 	default:
 		h.WriteError(w, r, notAcceptable("unsupported conversion"))
 	}

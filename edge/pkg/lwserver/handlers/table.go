@@ -1,14 +1,21 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	goruntime "runtime"
+	"strconv"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/printers"
 )
 
 // TableConvertor renders stored objects (JSON) of one resource as a
@@ -49,10 +56,18 @@ func (DefaultTableConvertor) ConvertToTable(res kube.Resource, items [][]byte, o
 	return t, nil
 }
 
-// table converts items for a Table request and fills each row's object as
-// includeObject asks: Metadata (the default) → PartialObjectMetadata built
-// from the raw metadata bytes, Object → the stored bytes, None → nothing.
-func (h *Handler) table(req *Request, items [][]byte) (*metav1.Table, error) {
+// tableResult is a converted Table whose row objects are not built yet:
+// the JSON fast path writes them straight from the stored bytes.
+type tableResult struct {
+	t       *metav1.Table
+	items   [][]byte
+	include metav1.IncludeObjectPolicy
+	gv      schema.GroupVersion
+}
+
+// table converts items for a Table request (rows' objects per includeObject
+// are added when the table is written).
+func (h *Handler) table(req *Request, items [][]byte) (*tableResult, error) {
 	opts := req.TableOptions
 	if opts == nil {
 		opts = &metav1.TableOptions{}
@@ -64,17 +79,187 @@ func (h *Handler) table(req *Request, items [][]byte) (*metav1.Table, error) {
 	if len(t.Rows) != len(items) {
 		return nil, ErrInternal(fmt.Errorf("table convertor returned %d rows for %d objects", len(t.Rows), len(items)))
 	}
-	for i := range t.Rows {
-		row := &t.Rows[i]
-		switch opts.IncludeObject {
-		case metav1.IncludeNone:
-			row.Object = runtime.RawExtension{}
-		case metav1.IncludeObject:
-			row.Object = runtime.RawExtension{Raw: items[i]}
-		default: // "", Metadata
-			row.Object = runtime.RawExtension{Raw: partialObjectMetadataJSON(items[i], req.Output.ConvertGV)}
+	t.GetObjectKind().SetGroupVersionKind(req.Output.ConvertGV.WithKind("Table"))
+	return &tableResult{t: t, items: items, include: opts.IncludeObject, gv: req.Output.ConvertGV}, nil
+}
+
+// fillObjects sets every row's object as includeObject asks: Metadata (the
+// default) → PartialObjectMetadata built from the raw metadata bytes, Object →
+// the stored bytes, None → nothing.
+func (tr *tableResult) fillObjects() {
+	for i := range tr.t.Rows {
+		tr.t.Rows[i].Object = runtime.RawExtension{Raw: tr.rowObject(i, nil)}
+	}
+}
+
+// rowObject appends row i's object JSON to b (nil for None).
+func (tr *tableResult) rowObject(i int, b []byte) []byte {
+	switch tr.include {
+	case metav1.IncludeNone:
+		return b
+	case metav1.IncludeObject:
+		return append(b, tr.items[i]...)
+	default: // "", Metadata
+		return appendPartialObjectMetadataJSON(b, tr.items[i], tr.gv)
+	}
+}
+
+// PrinterTables adapts the printers package (kube-apiserver's columns per
+// kind, CRD additionalPrinterColumns) to TableConvertor.
+type PrinterTables struct{ P *printers.Printer }
+
+// ConvertToTable implements TableConvertor. Row objects are left to the
+// handler (it serves meta.k8s.io v1 and v1beta1), so the printer is asked
+// for none.
+func (t PrinterTables) ConvertToTable(res kube.Resource, items [][]byte, opts *metav1.TableOptions) (*metav1.Table, error) {
+	its := make([]printers.Item, len(items))
+	for i := range items {
+		its[i].Data = items[i]
+	}
+	table, err := t.P.Table(res, its, printers.Options{IncludeObject: printers.IncludeNone})
+	if err != nil {
+		return nil, err
+	}
+	if opts != nil && opts.NoHeaders {
+		table.ColumnDefinitions = nil
+	}
+	return table, nil
+}
+
+// tableJSON encodes a Table as JSON by hand, in parts to be written in
+// order: rows' objects are raw JSON (PartialObjectMetadata built from the
+// stored metadata, or the stored object), which encoding/json would
+// re-validate and compact one by one. Rows are encoded in parallel chunks.
+// The output is what the JSON serializer produces for the same Table.
+func tableJSON(tr *tableResult) ([][]byte, error) {
+	t := tr.t
+	cols, err := json.Marshal(t.ColumnDefinitions)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := json.Marshal(t.ListMeta)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 0, 128+len(cols)+len(lm))
+	head = append(head, `{"kind":"Table","apiVersion":`...)
+	head = strconv.AppendQuote(head, tr.gv.String())
+	head = append(head, `,"metadata":`...)
+	head = append(head, lm...)
+	head = append(head, `,"columnDefinitions":`...)
+	if t.ColumnDefinitions == nil {
+		head = append(head, "null"...)
+	} else {
+		head = append(head, cols...)
+	}
+	head = append(head, `,"rows":[`...)
+
+	n := len(t.Rows)
+	workers := goruntime.GOMAXPROCS(0)
+	const minChunk = 256
+	if maxW := (n + minChunk - 1) / minChunk; workers > maxW {
+		workers = maxW
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	chunk := (n + workers - 1) / workers
+	parts := make([][]byte, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(w, lo, hi int) {
+			defer wg.Done()
+			parts[w], errs[w] = tableRowsJSON(tr, lo, hi)
+		}(w, lo, hi)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
-	t.GetObjectKind().SetGroupVersionKind(req.Output.ConvertGV.WithKind("Table"))
-	return t, nil
+	out := make([][]byte, 0, workers+2)
+	out = append(out, head)
+	for _, p := range parts {
+		if len(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return append(out, []byte("]}")), nil
+}
+
+// tableRowsJSON encodes rows [lo, hi), each preceded by a comma but the first.
+func tableRowsJSON(tr *tableResult, lo, hi int) ([]byte, error) {
+	size := 0
+	for i := lo; i < hi; i++ {
+		size += 96 + len(tr.items[i])/2
+	}
+	b := make([]byte, 0, size)
+	for i := lo; i < hi; i++ {
+		row := &tr.t.Rows[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		cells, err := json.Marshal(row.Cells)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `{"cells":`...)
+		b = append(b, cells...)
+		if len(row.Conditions) > 0 {
+			conds, err := json.Marshal(row.Conditions)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, `,"conditions":`...)
+			b = append(b, conds...)
+		}
+		b = append(b, `,"object":`...)
+		if tr.include == metav1.IncludeNone {
+			b = append(b, "null"...)
+		} else {
+			b = tr.rowObject(i, b)
+		}
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+// writeTable writes a Table in the negotiated encoding (JSON by hand).
+func (h *Handler) writeTable(w http.ResponseWriter, r *http.Request, out *Output, tr *tableResult) {
+	if out.MediaType == MediaTypeJSON && !out.Pretty {
+		parts, err := tableJSON(tr)
+		if err != nil {
+			h.WriteError(w, r, ErrInternal(err))
+			return
+		}
+		writeParts(w, http.StatusOK, MediaTypeJSON, parts)
+		return
+	}
+	tr.fillObjects()
+	h.writeObject(w, r, http.StatusOK, out.Info, out.ConvertGV, tr.t)
+}
+
+// writeParts writes the concatenation of parts as the response body.
+func writeParts(w http.ResponseWriter, code int, contentType string, parts [][]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Length", strconv.Itoa(n))
+	w.WriteHeader(code)
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			return
+		}
+	}
 }
