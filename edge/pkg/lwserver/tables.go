@@ -12,4 +12,3 @@ import (
 func defaultTables(m *kube.Mapper) handlers.TableConvertor {
 	return handlers.PrinterTables{P: printers.New(m)}
 }
-
