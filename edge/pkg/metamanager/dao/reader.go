@@ -237,6 +237,7 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 	var b strings.Builder
 	args := make([]any, 0, 16)
 	k := "o"
+	countOnly := cols == "count(*)"
 	b.WriteString("SELECT ")
 	b.WriteString(cols)
 	if f.drive != nil {
@@ -250,6 +251,9 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 				args = append(args, v)
 			}
 		}
+	} else if countOnly && len(f.fieldReqs) == 0 {
+		b.WriteString(" FROM objects o INDEXED BY objects_keys WHERE o.gvr=?")
+		args = append(args, f.gvr)
 	} else {
 		b.WriteString(" FROM objects o WHERE o.gvr=?")
 		args = append(args, f.gvr)

@@ -119,6 +119,9 @@ var schemaSQL = []string{
 		kind TEXT NOT NULL, revision INTEGER NOT NULL, cloud_rv TEXT NOT NULL,
 		labels TEXT, fields TEXT, data BLOB NOT NULL,
 		PRIMARY KEY (gvr, namespace, name)) WITHOUT ROWID`,
+	// Narrow copy of the keys (and revisions) for COUNT (Remaining) without
+	// walking the wide rows.
+	`CREATE INDEX IF NOT EXISTS objects_keys ON objects (gvr, namespace, name, revision)`,
 	`CREATE TABLE IF NOT EXISTS object_labels (
 		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
 		key TEXT NOT NULL, value TEXT NOT NULL,

@@ -82,7 +82,9 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 		q   string
 	}{
 		{&ws.getObj, `SELECT kind, revision, cloud_rv, labels, fields, data FROM objects WHERE gvr=? AND namespace=? AND name=?`},
-		{&ws.putObj, `INSERT OR REPLACE INTO objects (gvr, namespace, name, kind, revision, cloud_rv, labels, fields, data) VALUES (?,?,?,?,?,?,?,?,?)`},
+		{&ws.putObj, `INSERT INTO objects (gvr, namespace, name, kind, revision, cloud_rv, labels, fields, data) VALUES (?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (gvr, namespace, name) DO UPDATE SET kind=excluded.kind, revision=excluded.revision, cloud_rv=excluded.cloud_rv,
+			labels=excluded.labels, fields=excluded.fields, data=excluded.data`},
 		{&ws.delObj, `DELETE FROM objects WHERE gvr=? AND namespace=? AND name=?`},
 		{&ws.delLabels, `DELETE FROM object_labels WHERE gvr=? AND namespace=? AND name=?`},
 		{&ws.insLabel, `INSERT INTO object_labels (gvr, namespace, name, key, value) VALUES (?,?,?,?,?)`},
