@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -85,6 +86,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *lwAddr != "" {
 		cfg.Modules.LWServer.Address = *lwAddr
+	}
+	// EDGECORE_CPUPROFILE=FILE writes a CPU profile of the whole run (for
+	// benchmarks; see tests/integration BenchmarkIngest).
+	if p := os.Getenv("EDGECORE_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
 	}
 	if err := serve(cfg); err != nil {
 		klog.Errorf("edgecore: %v", err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/kubeedge/beehive/pkg/core/model"
+
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/jsonscan"
 )
 
 // Header is the wire form of a message header (DESIGN §3.1). Unlike
@@ -44,8 +46,39 @@ func DecodeMessage(line []byte) (model.Message, error) {
 	if len(line) == 0 || line[0] != '{' {
 		return model.Message{}, errors.New("invalid message: not a JSON object")
 	}
+	if !json.Valid(line) {
+		var v interface{}
+		err := json.Unmarshal(line, &v)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return model.Message{}, fmt.Errorf("invalid message: %v", err)
+	}
+	// One validating pass above; here only the small header and route are
+	// decoded, the content is kept as raw bytes.
 	var w Wire
-	if err := json.Unmarshal(line, &w); err != nil {
+	err := jsonscan.Members(line, func(key string, val []byte) error {
+		switch key {
+		case "header":
+			w.Header = Header{}
+			if err := json.Unmarshal(val, &w.Header); err != nil {
+				return fmt.Errorf("header: %v", err)
+			}
+		case "route":
+			w.Route = Route{}
+			if err := json.Unmarshal(val, &w.Route); err != nil {
+				return fmt.Errorf("route: %v", err)
+			}
+		case "content":
+			if string(val) == "null" {
+				w.Content = nil
+			} else {
+				w.Content = append(json.RawMessage(nil), val...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return model.Message{}, fmt.Errorf("invalid message: %v", err)
 	}
 	msg := model.Message{

@@ -25,14 +25,14 @@ var (
 )
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	store  *dao.Store
 	mapper *kube.Mapper
 	mm     *MetaManager
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir()}
 	e.open()
@@ -404,7 +404,7 @@ func TestBadMessages(t *testing.T) {
 		want string
 	}{
 		{"malformed JSON", msg(OpInsert, "default/pod/q", "2", `{"metadata":{"name":"q"`), "invalid JSON"},
-		{"trailing data", msg(OpInsert, "default/pod/q", "2", `{"metadata":{"name":"q"}} {}`), "trailing"},
+		{"trailing data", msg(OpInsert, "default/pod/q", "2", `{"metadata":{"name":"q"}} {}`), "invalid JSON"},
 		{"content not object", msg(OpInsert, "default/pod/q", "2", `[1,2]`), "not a JSON object"},
 		{"string content", msg(OpInsert, "default/pod/q", "2", `"hello"`), "not a string"},
 		{"no content", msg(OpInsert, "default/pod/q", "2", ""), "needs an object"},

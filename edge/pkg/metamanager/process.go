@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/jsonscan"
 )
 
 // Operations a message may carry (route.operation).
@@ -135,7 +136,18 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 		}
 		return nil, fmt.Errorf("%s needs an object as content", op)
 	}
-	obj, err := decodeObject(raw)
+	// CRDs are decoded in full (the mapper reads them); other objects keep
+	// their big nested values as raw JSON, which is what the store encodes.
+	var obj map[string]interface{}
+	var raws map[string]json.RawMessage
+	if kr.GVR == kube.CRDResource {
+		obj, err = decodeObject(raw)
+	} else {
+		var so *shallowObj
+		if so, err = decodeShallow(raw); err == nil {
+			obj, raws = so.view, so.raws
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("content: %v", err)
 	}
@@ -149,11 +161,17 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 		}
 		p.items = make([]item, 0, len(rawItems))
 		for i, ri := range rawItems {
-			o, ok := ri.(map[string]interface{})
-			if !ok {
+			var o map[string]interface{}
+			var r map[string]json.RawMessage
+			switch v := ri.(type) {
+			case map[string]interface{}:
+				o = v
+			case *shallowObj:
+				o, r = v.view, v.raws
+			default:
 				return nil, fmt.Errorf("content: items[%d] is not an object", i)
 			}
-			it, err := m.prepareItem(kr, res, o, headerRV, true, op)
+			it, err := m.prepareItem(kr, res, o, r, headerRV, true, op)
 			if err != nil {
 				return nil, fmt.Errorf("items[%d]: %v", i, err)
 			}
@@ -167,7 +185,7 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 	if res.Name == "" {
 		return nil, fmt.Errorf("resource %q has no name", res.String())
 	}
-	it, err := m.prepareItem(kr, res, obj, headerRV, false, op)
+	it, err := m.prepareItem(kr, res, obj, raws, headerRV, false, op)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +257,10 @@ func (m *MetaManager) checkListKind(kr kube.Resource, obj map[string]interface{}
 // prepareItem validates one object against the resource string and the
 // mapper, fills in TypeMeta, namespace and name when absent, strips what the
 // store owns (metadata.resourceVersion) and computes labels and fields.
-func (m *MetaManager) prepareItem(kr kube.Resource, res Resource, obj map[string]interface{}, headerRV string, inList bool, op string) (item, error) {
+//
+// raws (from decodeShallow) are the original bytes of top-level values that
+// obj holds split up; the stored object uses them instead.
+func (m *MetaManager) prepareItem(kr kube.Resource, res Resource, obj map[string]interface{}, raws map[string]json.RawMessage, headerRV string, inList bool, op string) (item, error) {
 	apiVersion, ok1 := obj["apiVersion"].(string)
 	kind, ok2 := obj["kind"].(string)
 	if (!ok1 && obj["apiVersion"] != nil) || (!ok2 && obj["kind"] != nil) {
@@ -364,13 +385,25 @@ func (m *MetaManager) prepareItem(kr kube.Resource, res Resource, obj map[string
 		}
 	}
 
+	fields := kube.Fields(kr, obj)
+	if len(raws) > 0 {
+		store := make(map[string]interface{}, len(obj))
+		for k, v := range obj {
+			if r, ok := raws[k]; ok {
+				store[k] = r
+			} else {
+				store[k] = v
+			}
+		}
+		obj = store
+	}
 	return item{
 		key:     dao.Key{GVR: kr.GVR, Namespace: keyNamespace(kr, res), Name: name},
 		kind:    kr.Kind,
 		cloudRV: cloudRV,
 		obj:     obj,
 		labels:  labels,
-		fields:  kube.Fields(kr, obj),
+		fields:  fields,
 	}, nil
 }
 
@@ -412,6 +445,105 @@ func contentBytes(c interface{}) (raw []byte, isString bool, err error) {
 		return nil, t != "", nil
 	}
 	return raw, false, nil
+}
+
+// shallowLimit: nested values up to this size are decoded; bigger ones below
+// the second level stay raw JSON.
+const shallowLimit = 256
+
+// decodeShallow decodes a JSON object for storing: metadata in full, other
+// values in full when small, and otherwise only their first level, keeping
+// large nested values (container lists, volumes, statuses…) as
+// json.RawMessage. Field labels (at most two levels deep, or small) and
+// TypeMeta stay readable; the store re-encodes the raw parts by copying them,
+// which is what makes ingest cheap. A list's items are decoded the same way.
+func decodeShallow(raw []byte) (*shallowObj, error) {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	if !json.Valid(raw) {
+		var v interface{}
+		err := json.Unmarshal(raw, &v)
+		if err == nil {
+			err = errors.New("malformed")
+		}
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return shallowObject(raw, 1)
+}
+
+// shallowObj is a shallowly decoded object: view has the decoded parts (for
+// validation and field labels), raws the original bytes of each top-level
+// value that view holds split up (what the store encodes instead).
+type shallowObj struct {
+	view map[string]interface{}
+	raws map[string]json.RawMessage
+}
+
+// shallowObject splits a valid JSON object (see decodeShallow).
+func shallowObject(raw []byte, depth int) (*shallowObj, error) {
+	so := &shallowObj{view: map[string]interface{}{}}
+	obj := so.view
+	err := jsonscan.Members(raw, func(k string, v []byte) error {
+		var d interface{}
+		var err error
+		switch {
+		case depth == 1 && k == "metadata":
+			d, err = decodeValue(v)
+		case depth == 1 && k == "items" && v[0] == '[':
+			out := []interface{}{}
+			err = jsonscan.Elements(v, func(_ int, it []byte) error {
+				var o interface{}
+				var err error
+				if it[0] == '{' {
+					var so *shallowObj
+					if so, err = shallowObject(it, 1); err == nil {
+						o = so
+					}
+				} else {
+					o, err = decodeValue(it)
+				}
+				out = append(out, o)
+				return err
+			})
+			d = out
+		case len(v) <= shallowLimit:
+			d, err = decodeValue(v)
+		case v[0] == '{' && depth < 2:
+			var sub *shallowObj
+			sub, err = shallowObject(v, depth+1)
+			if err == nil {
+				d = sub.view
+				if so.raws == nil {
+					so.raws = map[string]json.RawMessage{}
+				}
+				so.raws[k] = json.RawMessage(v)
+			}
+		default:
+			// big and deep (or a big array or string): kept raw
+			d = json.RawMessage(v)
+		}
+		if err != nil {
+			return err
+		}
+		obj[k] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return so, nil
+}
+
+func decodeValue(v []byte) (interface{}, error) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var out interface{}
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return out, nil
 }
 
 // decodeObject decodes a JSON object, keeping numbers exact.

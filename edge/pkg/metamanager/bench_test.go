@@ -1,0 +1,60 @@
+package metamanager
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kubeedge/beehive/pkg/core/model"
+)
+
+func benchPodJSON(name string, rv int) string {
+	var env []string
+	for i := 0; i < 24; i++ {
+		env = append(env, fmt.Sprintf(`{"name":"ENV_VAR_NUMBER_%02d","value":"some-configuration-value-%02d-abcdefghij-0123456789-klmnopqrstuvwxyz"}`, i, i))
+	}
+	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":%q,"namespace":"bench","resourceVersion":"%d","labels":{"app":"bench","tier":"backend"}},"spec":{"nodeName":"edge-1","containers":[{"name":"app","image":"ghcr.io/example/bench-app:1.2.3","env":[%s]}]},"status":{"phase":"Running","podIP":"10.244.1.17"}}`,
+		name, rv, strings.Join(env, ","))
+}
+
+// BenchmarkDispatch is in-process ingest through the worker pool and the
+// store's group commit, at most 100 messages outstanding (no socket).
+func BenchmarkDispatch(b *testing.B) {
+	e := newEnv(b)
+	defer e.mm.Stop()
+	msgs := benchMsgs(b.N)
+	sem := make(chan struct{}, 100)
+	done := make(chan struct{})
+	n := 0
+	reply := func(r model.Message) {
+		if r.Router.Operation != OpResponse {
+			panic(fmt.Sprint(r.Content))
+		}
+		<-sem
+	}
+	_ = n
+	b.ResetTimer()
+	for i := range msgs {
+		sem <- struct{}{}
+		e.mm.Dispatch(msgs[i], reply)
+	}
+	for i := 0; i < cap(sem); i++ {
+		sem <- struct{}{}
+	}
+	close(done)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
+
+func benchMsgs(n int) []model.Message {
+	msgs := make([]model.Message, n)
+	for i := range msgs {
+		name := fmt.Sprintf("p-%05d", i%5000)
+		msgs[i] = model.Message{
+			Header:  model.MessageHeader{ID: fmt.Sprint(i), ResourceVersion: fmt.Sprint(i + 1)},
+			Router:  model.MessageRoute{Operation: OpUpdate, Resource: "bench/pod/" + name},
+			Content: json.RawMessage(benchPodJSON(name, i+1)),
+		}
+	}
+	return msgs
+}

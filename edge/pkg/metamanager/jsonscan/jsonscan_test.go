@@ -1,0 +1,61 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func TestMembersElements(t *testing.T) {
+	in := []byte(` { "a" : 1, "b\"q":{"x":[1,"]}",{"y":"}"}]}, "c":"s\\", "d":[ ], "e":null,"f":-1.5e3 } `)
+	got := map[string]string{}
+	if err := Members(in, func(k string, v []byte) error { got[k] = string(v); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "1", `b"q`: `{"x":[1,"]}",{"y":"}"}]}`, "c": `"s\\"`, "d": "[ ]", "e": "null", "f": "-1.5e3"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v", got)
+	}
+	var els []string
+	if err := Elements([]byte(`[1, {"a":[2]} ,"x"]`), func(i int, v []byte) error { els = append(els, string(v)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(els, []string{"1", `{"a":[2]}`, `"x"`}) {
+		t.Fatalf("got %v", els)
+	}
+	for _, bad := range []string{``, `[]`, `{"a"}`, `{"a":1`, `{"a":1,}`, `{"a":"x}`} {
+		if err := Members([]byte(bad), func(string, []byte) error { return nil }); err == nil {
+			t.Errorf("Members(%q): no error", bad)
+		}
+	}
+}
+
+func FuzzMembers(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":[1,2,"x"]}}`))
+	f.Add([]byte(`{"a\u0041":"\""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			_ = Members(b, func(string, []byte) error { return nil })
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			if Members(b, func(string, []byte) error { return nil }) == nil {
+				t.Fatal("Members accepted a non-object")
+			}
+			return
+		}
+		got := map[string]json.RawMessage{}
+		if err := Members(b, func(k string, v []byte) error { got[k] = v; return nil }); err != nil {
+			t.Fatalf("Members(%q): %v", b, err)
+		}
+		if len(got) != len(m) {
+			t.Fatalf("Members(%q) = %v, want %v", b, got, m)
+		}
+		for k, v := range m {
+			if string(got[k]) != string(v) {
+				t.Fatalf("Members(%q)[%q] = %q, want %q", b, k, got[k], v)
+			}
+		}
+	})
+}
