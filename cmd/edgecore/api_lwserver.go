@@ -1,4 +1,4 @@
-//go:build lwserver
+//go:build !nolwserver
 
 package main
 

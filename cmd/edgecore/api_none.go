@@ -1,4 +1,4 @@
-//go:build !lwserver
+//go:build nolwserver
 
 package main
 
@@ -10,8 +10,8 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 )
 
-// newAPIServer: this build has no lwserver (build with -tags lwserver once
-// edge/pkg/lwserver provides New; see api_lwserver.go).
+// newAPIServer: built with -tags nolwserver, edgecore serves no Kubernetes
+// API (the ingress and the store only).
 func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer, core.Module, error) {
 	klog.Warning("edgecore: built without lwserver: the Kubernetes API is not served")
 	return nil, nil, nil
