@@ -14,8 +14,9 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// startAPI starts edgecore with lwserver serving and waits for /readyz. It
-// skips (loudly) only when the binary was built without lwserver.
+// startAPI starts edgecore with lwserver serving and waits for /readyz. A
+// binary built without lwserver (-tags nolwserver) fails the test: the API is
+// the product.
 func startAPI(t *testing.T, opts Options) *Edgecore {
 	t.Helper()
 	e := StartEdgecore(t, opts)
@@ -29,7 +30,7 @@ func startAPI(t *testing.T, opts Options) *Edgecore {
 			}
 		}
 		if strings.Contains(e.Logs(), "built without lwserver") {
-			t.Skip("SKIP: this edgecore binary is built without lwserver (set EDGECORE_BUILD_TAGS=lwserver)")
+			t.Fatal("this edgecore binary is built without lwserver (-tags nolwserver); the read API tests need it")
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("lwserver not ready on %s: %v\n%s", e.Addr, err, tail(e.Logs(), 40))
