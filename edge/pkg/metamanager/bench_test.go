@@ -25,15 +25,12 @@ func BenchmarkDispatch(b *testing.B) {
 	defer e.mm.Stop()
 	msgs := benchMsgs(b.N)
 	sem := make(chan struct{}, 100)
-	done := make(chan struct{})
-	n := 0
 	reply := func(r model.Message) {
 		if r.Router.Operation != OpResponse {
 			panic(fmt.Sprint(r.Content))
 		}
 		<-sem
 	}
-	_ = n
 	b.ResetTimer()
 	for i := range msgs {
 		sem <- struct{}{}
@@ -42,7 +39,6 @@ func BenchmarkDispatch(b *testing.B) {
 	for i := 0; i < cap(sem); i++ {
 		sem <- struct{}{}
 	}
-	close(done)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
 }
 
