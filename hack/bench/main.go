@@ -385,8 +385,11 @@ func (b *bench) runSize(n int) {
 			if s2.noHTTP {
 				c.note = joinNote(c.note, "until the socket appeared (no HTTP)")
 			}
-			if got, _, _, err := b.discover(s2.base()); err == nil && got != ds.n {
-				c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
+			if got, _, _, err := b.discover(s2.base()); err == nil {
+				c.note = joinNote(c.note, fmt.Sprintf("first full pod list done %s after exec", fmtVal(ms2(time.Since(s2.startedAt)), "ms")))
+				if got != ds.n {
+					c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
+				}
 			}
 			b.res.set("cold", col, c)
 			srv = s2

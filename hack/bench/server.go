@@ -30,6 +30,7 @@ type server struct {
 	// readyAfter is then when its socket appeared.
 	noHTTP     bool
 	readyAfter time.Duration
+	startedAt  time.Time
 }
 
 func freePort() (string, error) {
@@ -61,6 +62,7 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 	// Die with the bench, whatever happens to it.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	start := time.Now()
+	s.startedAt = start
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
 		return nil, 0, err
