@@ -276,9 +276,13 @@ func (b *bench) runSize(n int) {
 			b.warnings = append(b.warnings, fmt.Sprintf("N=%d: edgecore did not answer HTTP (socket only)", n))
 		}
 	}
-	memRow := func(key string, v int64) {
+	memRow := func(key string, v, anon int64) {
 		if pid > 0 && v > 0 {
-			b.res.set(key, col, cell{value: float64(v) / (1 << 20), single: true})
+			c := cell{value: float64(v) / (1 << 20), single: true}
+			if anon > 0 {
+				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+			}
+			b.res.set(key, col, c)
 		}
 	}
 
@@ -354,8 +358,9 @@ func (b *bench) runSize(n int) {
 		}
 	}
 	if pid > 0 {
-		rss, _, _ := procMem(pid)
-		memRow("mem-seeded", rss)
+		if st, err := procStatus(pid); err == nil {
+			memRow("mem-seeded", st["VmRSS"], st["RssAnon"])
+		}
 	}
 	if srv != nil && srv.noHTTP {
 		for _, rw := range b.res.rows {
@@ -371,7 +376,7 @@ func (b *bench) runSize(n int) {
 	}
 	if pid > 0 {
 		_, hwm, _ := procMem(pid)
-		memRow("mem-hwm", hwm)
+		memRow("mem-hwm", hwm, 0)
 	}
 
 	// Cold start on the same data dir.
@@ -401,9 +406,13 @@ func (b *bench) runSize(n int) {
 // measureReadsAndWatches runs the read and watch phases of one size.
 func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *dataSet) {
 	cfg := b.cfg
-	memRow := func(key string, v int64) {
+	memRow := func(key string, v, anon int64) {
 		if pid > 0 && v > 0 {
-			b.res.set(key, col, cell{value: float64(v) / (1 << 20), single: true})
+			c := cell{value: float64(v) / (1 << 20), single: true}
+			if anon > 0 {
+				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+			}
+			b.res.set(key, col, c)
 		}
 	}
 	var ms *memSampler
@@ -456,7 +465,8 @@ func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *data
 		logf("%-9s %s", o.key, c.brief("ms"))
 	}
 	if ms != nil {
-		memRow("mem-lists", ms.stop())
+		rss, anon := ms.stop()
+		memRow("mem-lists", rss, anon)
 	}
 
 	// Watches.
@@ -487,7 +497,7 @@ func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *data
 					note: fmt.Sprintf("measured with %d watchers open", w)})
 			}
 		}
-		memRow("mem-w"+strconv.Itoa(w), wr.peakRSS)
+		memRow("mem-w"+strconv.Itoa(w), wr.peakRSS, wr.peakAnon)
 		logf("W=%d initial %s; update %s", w, b.res.get(key, col).brief("ms"), b.res.get(lkey, col).brief("ms"))
 	}
 }

@@ -463,7 +463,9 @@ const methodText = `- A fresh edgecore is started per size on a temp data dir an
   each stamped with a sequence number in an annotation; latency is receive time − the time the message was written, over
   every delivery to every watcher. When W×N exceeds the watch budget, the watchers start at the current revision instead
   of resourceVersion=0 (no initial events).
-- **Memory**: VmRSS of the edgecore process sampled every 50 ms during each phase (peak reported), VmHWM at the end.
+- **Memory**: VmRSS of the edgecore process sampled every 50 ms during each phase (peak reported), VmHWM at the end;
+  the notes give RssAnon, the private part. VmRSS also counts the pages of SQLite's memory-mapped database file once per
+  connection that maps them (page cache, shared and reclaimable), so it overstates what the process owns.
 - **Cold start**: the process is stopped (SIGTERM) and started again on the same data dir; exec → ` + "`/readyz`" + `.
 - Client and server share the machine's cores; figures include the client's share.
 `

@@ -169,39 +169,41 @@ func (s *server) logTail(n int) string {
 
 // procMem reads VmRSS and VmHWM (bytes) of pid.
 func procMem(pid int) (rss, hwm int64, err error) {
+	m, err := procStatus(pid)
+	return m["VmRSS"], m["VmHWM"], err
+}
+
+// procStatus reads the kB fields of /proc/<pid>/status, in bytes.
+func procStatus(pid int) (map[string]int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer f.Close()
+	out := map[string]int64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		line := sc.Text()
-		for _, k := range []string{"VmRSS:", "VmHWM:"} {
-			if strings.HasPrefix(line, k) {
-				fs := strings.Fields(line[len(k):])
-				if len(fs) > 0 {
-					v, _ := strconv.ParseInt(fs[0], 10, 64)
-					if k == "VmRSS:" {
-						rss = v << 10
-					} else {
-						hwm = v << 10
-					}
-				}
-			}
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || !strings.HasSuffix(v, " kB") {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, " kB")), 10, 64)
+		if err == nil {
+			out[k] = n << 10
 		}
 	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS")
+	if out["VmRSS"] == 0 {
+		return nil, errors.New("no VmRSS")
 	}
-	return rss, hwm, nil
+	return out, nil
 }
 
 // memSampler tracks the peak VmRSS of a process over a phase.
 type memSampler struct {
 	pid    int
 	mu     sync.Mutex
-	peak   int64
+	peak   int64 // VmRSS
+	anon   int64 // RssAnon (private memory, without file mappings)
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -226,21 +228,20 @@ func startMemSampler(pid int) *memSampler {
 }
 
 func (m *memSampler) sample() {
-	if rss, _, err := procMem(m.pid); err == nil {
+	if st, err := procStatus(m.pid); err == nil {
 		m.mu.Lock()
-		if rss > m.peak {
-			m.peak = rss
-		}
+		m.peak = max(m.peak, st["VmRSS"])
+		m.anon = max(m.anon, st["RssAnon"])
 		m.mu.Unlock()
 	}
 }
 
-// stop returns the peak RSS seen (bytes).
-func (m *memSampler) stop() int64 {
+// stop returns the peak VmRSS and RssAnon seen (bytes).
+func (m *memSampler) stop() (rss, anon int64) {
 	m.sample()
 	m.cancel()
 	<-m.done
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.peak
+	return m.peak, m.anon
 }

@@ -273,6 +273,7 @@ type watchPhaseResult struct {
 	latNA      string
 	latNote    string
 	peakRSS    int64 // during the phase
+	peakAnon   int64
 	hwm        int64 // VmHWM after the phase
 	skippedRV0 bool
 }
@@ -289,7 +290,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	}
 	defer func() {
 		if ms != nil {
-			res.peakRSS = ms.stop()
+			res.peakRSS, res.peakAnon = ms.stop()
 			_, res.hwm, _ = procMem(pid)
 		}
 	}()
