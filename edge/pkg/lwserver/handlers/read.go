@@ -134,6 +134,9 @@ func (h *Handler) ListOptionsFor(ctx context.Context, req *Request) (metaclient.
 		Labels:    req.Labels(),
 		Fields:    req.Fields(),
 		Limit:     o.Limit,
+		// Every encoding is built from Data; labels/fields are for selectors,
+		// which the store evaluates itself.
+		DataOnly: true,
 	}
 	rv, err := parseResourceVersion(o.ResourceVersion)
 	if err != nil {
