@@ -6,13 +6,10 @@ import (
 )
 
 // newWatchServer is the seam for the watch handler: it builds the
-// handlers.WatchServer over the hub (New calls it when Deps.Hub is set and
-// plugs the result in with (*handlers.Handler).SetWatchServer). Until the
-// watch handler lands (handlers/watch*.go) it returns nil and watch requests
-// (?watch=true, /watch/ paths) get 405 MethodNotAllowed. The watch engineer
-// replaces the body with e.g.
-//
-//	return handlers.NewWatchServer(h, hub, handlers.WatchOptions{...from cfg})
-func newWatchServer(_ *handlers.Handler, _ *watchhub.Hub, _ Config) handlers.WatchServer {
-	return nil
+// handlers.WatchServer (handlers/watch*.go) over the hub (New calls it when
+// Deps.Hub is set and plugs the result in with
+// (*handlers.Handler).SetWatchServer). The hub itself carries the watch
+// limits of cfg (MaxWatchers, queue bounds, bookmark interval).
+func newWatchServer(h *handlers.Handler, hub *watchhub.Hub, _ Config) handlers.WatchServer {
+	return handlers.NewWatchServer(h, hub, handlers.WatchOptions{})
 }

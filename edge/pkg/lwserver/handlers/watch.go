@@ -301,15 +301,15 @@ func (s *watchServer) watchError(err error) error {
 
 // stream is one watch response being written.
 type stream struct {
-	s       *watchServer
-	w       http.ResponseWriter
-	r       *http.Request
-	req     *Request
-	enc     *streamEncoder
-	ctx     context.Context
-	rc      *http.ResponseController
-	bw      *bufio.Writer
-	err     error // first write error: the client is gone
+	s   *watchServer
+	w   http.ResponseWriter
+	r   *http.Request
+	req *Request
+	enc *streamEncoder
+	ctx context.Context
+	rc  *http.ResponseController
+	bw  *bufio.Writer
+	err error // first write error: the client is gone
 }
 
 // begin writes the response header (200, chunked) and flushes it, so the
