@@ -140,6 +140,14 @@ const (
 
 // ServeWatch implements WatchServer.
 func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Request) {
+	select {
+	case <-s.h.Stopping():
+		// As kube-apiserver while it shuts down: 429 with Retry-After, which
+		// client-go's reflector retries without relisting.
+		s.h.WriteError(w, r, apierrors.NewTooManyRequests("The apiserver is shutting down, please try again later.", 1))
+		return
+	default:
+	}
 	enc, err := s.newEncoder(r, req)
 	if err != nil {
 		s.h.WriteError(w, r, err)
