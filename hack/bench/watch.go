@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -282,8 +285,8 @@ type watchPhaseResult struct {
 // resourceVersion=0) or, when fromRV0 is false, just for the streams to be
 // open (watching from the current revision), then injects updates at a
 // steady rate and measures update → delivery latency to every watcher.
-func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSet, pid int) watchPhaseResult {
-	res := watchPhaseResult{W: W, skippedRV0: !fromRV0}
+func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSet, pid int) (res watchPhaseResult) {
+	res = watchPhaseResult{W: W, skippedRV0: !fromRV0}
 	var ms *memSampler
 	if pid > 0 {
 		ms = startMemSampler(pid)
@@ -318,6 +321,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ws := make([]*watcher, W)
+	cpu0 := takeCPU(pid)
 	r.start = time.Now()
 	for i := range ws {
 		ws[i] = newWatcher()
@@ -384,6 +388,9 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	if failed > 0 {
 		res.initNote = fmt.Sprintf("%d/%d watchers failed: %s", failed, W, truncate(firstErr, 100))
 	}
+	if fromRV0 {
+		res.initNote = joinNote(res.initNote, takeCPU(pid).since(cpu0))
+	}
 	if ms != nil {
 		ms.sample()
 	}
@@ -429,6 +436,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	}
 	defer sess.close()
 	interval := time.Second / time.Duration(b.cfg.updateRate)
+	cpu1 := takeCPU(pid)
 	next := time.Now()
 	for k := 0; k < updates; k++ {
 		seq := r.seqBase + int64(k)
@@ -451,6 +459,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	for time.Now().Before(deadline) && (r.delivered.Load() < expected || acked.Load() < int64(updates)) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	cpuNote := takeCPU(pid).since(cpu1)
 	cancel()
 	unattrib, stuck := 0, 0
 	exitDeadline := time.After(10 * time.Second)
@@ -484,6 +493,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	if e := ackErrs.Load(); e > 0 {
 		res.latNote += fmt.Sprintf(", %d error replies", e)
 	}
+	res.latNote = joinNote(res.latNote, cpuNote)
 	return res
 }
 
@@ -514,4 +524,47 @@ func (b *bench) currentRV(base string) (string, error) {
 		return "", errors.New("list has no resourceVersion")
 	}
 	return l.Metadata.ResourceVersion, nil
+}
+
+// cpuSample is the CPU time used so far by edgecore (pid) and by the bench.
+type cpuSample struct {
+	at           time.Time
+	server, self time.Duration
+	hasServer    bool
+}
+
+func takeCPU(pid int) cpuSample {
+	c := cpuSample{at: time.Now()}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if pid > 0 {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			// Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+			if i := bytes.LastIndexByte(b, ')'); i >= 0 {
+				f := strings.Fields(string(b[i+1:]))
+				if len(f) > 12 {
+					u, _ := strconv.ParseInt(f[11], 10, 64)
+					s, _ := strconv.ParseInt(f[12], 10, 64)
+					c.server = time.Duration(u+s) * (time.Second / 100) // USER_HZ
+					c.hasServer = true
+				}
+			}
+		}
+	}
+	return c
+}
+
+// since describes the CPU used between c0 and c, in cores.
+func (c cpuSample) since(c0 cpuSample) string {
+	wall := c.at.Sub(c0.at).Seconds()
+	if wall <= 0 {
+		return ""
+	}
+	self := (c.self - c0.self).Seconds()
+	if !c.hasServer {
+		return fmt.Sprintf("bench client CPU %.2f cores", self/wall)
+	}
+	return fmt.Sprintf("CPU: edgecore %.2f cores, bench client %.2f cores", (c.server-c0.server).Seconds()/wall, self/wall)
 }
