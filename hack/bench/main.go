@@ -281,6 +281,9 @@ func (b *bench) runSize(n int) {
 			c := cell{value: float64(v) / (1 << 20), single: true}
 			if anon > 0 {
 				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
+					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
+				}
 			}
 			b.res.set(key, col, c)
 		}
@@ -362,55 +365,74 @@ func (b *bench) runSize(n int) {
 			memRow("mem-seeded", st["VmRSS"], st["RssAnon"])
 		}
 	}
-	if srv != nil && srv.noHTTP {
+	noHTTP := func() {
 		for _, rw := range b.res.rows {
 			if rw.cells[col] == nil && !strings.HasPrefix(rw.key, "mem-") && rw.key != "cold" && rw.key != "ingest" {
 				b.res.set(rw.key, col, cell{na: "n/a (edgecore serves no HTTP yet)"})
 			}
 		}
+	}
+	if srv != nil && srv.noHTTP {
+		noHTTP()
 	} else {
 		if lerr == nil && ds.ours && listed != ds.n {
 			b.res.addNote("list-all", col, fmt.Sprintf("⚠ list returned %d pods, %d seeded", listed, ds.n))
 		}
-		b.measureReadsAndWatches(base, sock, pid, col, ds)
+		b.measureReads(base, pid, col, ds)
 	}
 	if pid > 0 {
 		_, hwm, _ := procMem(pid)
 		memRow("mem-hwm", hwm, 0)
 	}
 
-	// Cold start on the same data dir.
+	// Cold start on the same data dir; the watch phases then run on the
+	// fresh process, so that their memory figures are not the lists' heap.
 	if srv != nil && seeded {
 		srv.stop()
 		s2, d, err := startServer(cfg.edgecore, dataDir, 30*time.Second)
 		if err != nil {
 			b.res.set("cold", col, cell{na: "failed: " + truncate(err.Error(), 120)})
-		} else {
-			c := cell{value: ms2(d), single: true, note: fmt.Sprintf("%d objects stored", 2*ds.n)}
-			if s2.noHTTP {
-				c.note = joinNote(c.note, "until the socket appeared (no HTTP)")
-			}
-			if got, _, _, err := b.discover(s2.base()); err == nil {
-				c.note = joinNote(c.note, fmt.Sprintf("first full pod list done %s after exec", fmtVal(ms2(time.Since(s2.startedAt)), "ms")))
-				if got != ds.n {
-					c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
-				}
-			}
-			b.res.set("cold", col, c)
-			srv = s2
+			logf("restart failed: %v", err)
+			b.failed = append(b.failed, fmt.Sprintf("N=%d: restart failed: %v", n, err))
+			b.res.allNA(col, "n/a (edgecore did not restart)")
+			return
 		}
+		c := cell{value: ms2(d), single: true, note: fmt.Sprintf("%d objects stored", 2*ds.n)}
+		if s2.noHTTP {
+			c.note = joinNote(c.note, "until the socket appeared (no HTTP)")
+		}
+		if got, _, _, err := b.discover(s2.base()); err == nil {
+			c.note = joinNote(c.note, fmt.Sprintf("first full pod list done %s after exec", fmtVal(ms2(time.Since(s2.startedAt)), "ms")))
+			if got != ds.n {
+				c.note = joinNote(c.note, fmt.Sprintf("⚠ %d pods after restart, %d before", got, ds.n))
+			}
+		}
+		b.res.set("cold", col, c)
 		logf("cold start %s", b.res.get("cold", col).brief("ms"))
+		srv = s2
+		base, sock, pid = srv.base(), srv.sock(), srv.pid()
+	}
+	if srv != nil && srv.noHTTP {
+		noHTTP()
+	} else {
+		b.measureWatches(base, sock, pid, col, ds)
+	}
+	if pid > 0 {
+		_, hwm, _ := procMem(pid)
+		memRow("mem-hwm2", hwm, 0)
 	}
 }
 
-// measureReadsAndWatches runs the read and watch phases of one size.
-func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *dataSet) {
-	cfg := b.cfg
+// measureReads runs the get/list phases of one size.
+func (b *bench) measureReads(base string, pid, col int, ds *dataSet) {
 	memRow := func(key string, v, anon int64) {
 		if pid > 0 && v > 0 {
 			c := cell{value: float64(v) / (1 << 20), single: true}
 			if anon > 0 {
 				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
+					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
+				}
 			}
 			b.res.set(key, col, c)
 		}
@@ -469,7 +491,23 @@ func (b *bench) measureReadsAndWatches(base, sock string, pid, col int, ds *data
 		memRow("mem-lists", rss, anon)
 	}
 
-	// Watches.
+}
+
+// measureWatches runs the watch phases of one size.
+func (b *bench) measureWatches(base, sock string, pid, col int, ds *dataSet) {
+	cfg := b.cfg
+	memRow := func(key string, v, anon int64) {
+		if pid > 0 && v > 0 {
+			c := cell{value: float64(v) / (1 << 20), single: true}
+			if anon > 0 {
+				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
+					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
+				}
+			}
+			b.res.set(key, col, c)
+		}
+	}
 	for _, w := range cfg.watchers {
 		fromRV0 := int64(w)*int64(ds.n) <= cfg.watchBudget
 		logf("watch phase W=%d (from resourceVersion=0: %v)", w, fromRV0)

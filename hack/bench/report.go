@@ -119,7 +119,8 @@ func (r *results) ensureWatchRows(ws []int) {
 		}
 		r.add("mem-w"+strconv.Itoa(w), fmt.Sprintf("peak resident memory with %d watchers", w), "MB", target, meta, checks...)
 	}
-	r.add("mem-hwm", "VmHWM at the end of the size run", "MB", "—", "—")
+	r.add("mem-hwm", "VmHWM of the process after the reads", "MB", "—", "—")
+	r.add("mem-hwm2", "VmHWM of the restarted process after the watch phases", "MB", "—", "—")
 	r.add("cold", "cold start on the same data dir (2N objects) → /readyz", "ms", "< 1 s with 100,000 objects", "—",
 		check{atN: 50000, limit: 1000})
 }
@@ -466,7 +467,8 @@ const methodText = `- A fresh edgecore is started per size on a temp data dir an
 - **Memory**: VmRSS of the edgecore process sampled every 50 ms during each phase (peak reported), VmHWM at the end;
   the notes give RssAnon, the private part. VmRSS also counts the pages of SQLite's memory-mapped database file once per
   connection that maps them (page cache, shared and reclaimable), so it overstates what the process owns.
-- **Cold start**: the process is stopped (SIGTERM) and started again on the same data dir; exec → ` + "`/readyz`" + `.
+- **Cold start**: after the reads the process is stopped (SIGTERM) and started again on the same data dir; exec →
+  ` + "`/readyz`" + `. The watch phases run on this fresh process (W ascending), so their memory is not the lists' heap.
 - Client and server share the machine's cores; figures include the client's share.
 `
 

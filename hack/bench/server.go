@@ -245,3 +245,33 @@ func (m *memSampler) stop() (rss, anon int64) {
 	defer m.mu.Unlock()
 	return m.peak, m.anon
 }
+
+// fileMaps sums the resident pages of pid's mappings of files whose name ends
+// in suffix (SQLite maps edgecore.db once per connection; VmRSS counts each).
+func fileMaps(pid int, suffix string) (maps int, rss int64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	in := false
+	for sc.Scan() {
+		line := sc.Text()
+		if k, _, ok := strings.Cut(line, " "); ok && strings.Contains(k, "-") && !strings.HasSuffix(k, ":") {
+			in = strings.HasSuffix(line, suffix)
+			if in {
+				maps++
+			}
+			continue
+		}
+		if in && strings.HasPrefix(line, "Rss:") {
+			v := strings.Fields(line[4:])
+			if len(v) > 0 {
+				n, _ := strconv.ParseInt(v[0], 10, 64)
+				rss += n << 10
+			}
+		}
+	}
+	return maps, rss
+}
