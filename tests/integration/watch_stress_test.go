@@ -1,0 +1,270 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// streamRecord is what a reading watcher saw: "TYPE rev" per event.
+type streamRecord struct {
+	mu     sync.Mutex
+	events []string
+	last   int64
+	bad    string
+	end    chan error
+}
+
+var rvKey = []byte(`"resourceVersion":"`)
+
+// readStream records a JSON watch stream without decoding objects: the event
+// type from the frame prefix, the revision from the first resourceVersion
+// (metadata's: the only one in these pods).
+func readStream(body io.Reader, rec *streamRecord) {
+	r := bufio.NewReaderSize(body, 1<<20)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			var full []byte
+			full = append(full, line...)
+			for err == bufio.ErrBufferFull {
+				line, err = r.ReadSlice('\n')
+				full = append(full, line...)
+			}
+			line = full
+		}
+		if err != nil {
+			if err == io.EOF && len(line) == 0 {
+				err = nil
+			}
+			rec.end <- err
+			return
+		}
+		typ := ""
+		if bytes.HasPrefix(line, []byte(`{"type":"`)) {
+			if i := bytes.IndexByte(line[9:], '"'); i > 0 {
+				typ = string(line[9 : 9+i])
+			}
+		}
+		var rev int64
+		if i := bytes.Index(line, rvKey); i >= 0 {
+			rest := line[i+len(rvKey):]
+			if j := bytes.IndexByte(rest, '"'); j > 0 {
+				rev, _ = strconv.ParseInt(string(rest[:j]), 10, 64)
+			}
+		}
+		rec.mu.Lock()
+		rec.events = append(rec.events, typ+" "+strconv.FormatInt(rev, 10))
+		if typ != "ERROR" && typ != "BOOKMARK" {
+			if rev <= rec.last && rec.bad == "" {
+				rec.bad = fmt.Sprintf("revision %d after %d", rev, rec.last)
+			}
+			rec.last = rev
+		}
+		rec.mu.Unlock()
+	}
+}
+
+func (rec *streamRecord) lastRev() int64 {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.last
+}
+
+// injectLoad has writers goroutines each send n messages on its own socket
+// connection (pipelined) and returns the messages per second acknowledged.
+func injectLoad(t *testing.T, e *Edgecore, writers, n, pad int, phase string) float64 {
+	t.Helper()
+	lines := make([][][]byte, writers)
+	for w := range lines {
+		for i := 0; i < n; i++ {
+			op := "update"
+			if i < 50 {
+				op = "insert"
+			}
+			name := fmt.Sprintf("%s-w%d-%d", phase, w, i%50)
+			lines[w] = append(lines[w], Msg(op, "stress/pod/"+name, watchPod("stress", name, map[string]string{"i": strconv.Itoa(i)}, "Running", pad)).Line)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	start := time.Now()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c, err := e.Dial()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			go func() {
+				for _, l := range lines[w] {
+					if c.SendBuffered(l) != nil {
+						return
+					}
+				}
+				_ = c.CloseWrite()
+			}()
+			for i := 0; i < n; i++ {
+				r, err := c.Recv()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !r.OK() {
+					errs <- fmt.Errorf("reply %s", r.Raw)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	d := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return float64(writers*n) / d.Seconds()
+}
+
+// TestWatchStress: writers inject over the socket while raw HTTP watchers
+// read and others are stalled (opened, never read). Every reading watcher's
+// stream equals the event log (a watch replayed afterwards from the same
+// revision): same events, same order, no gaps, no duplicates. Stalled
+// watchers are evicted (they get the 410 ERROR event when they finally
+// read). Ingest throughput with stalled watchers is compared with the same
+// load without them.
+func TestWatchStress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stress test")
+	}
+	const (
+		writers = 4
+		perPass = 1500 // messages per writer per phase
+		pad     = 2000 // bytes of filler per pod
+		readers = 8
+		stalled = 8
+	)
+	e := startAPI(t, Options{Config: "modules:\n  lwServer:\n    watcherQueueEvents: 200\n    watcherQueueBytes: 1048576\n"})
+	base := "http://" + e.Addr
+	MustOK(t, e.Inject(podMsg("insert", "default", "seed", nil, "Running"))) // a revision to watch from
+	from := storeRevision(t, e)
+	path := "/api/v1/namespaces/stress/pods?watch=true&resourceVersion=" + strconv.FormatInt(from, 10)
+
+	open := func(path string) *http.Response {
+		resp, err := http.Get(base + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("watch: %v %v", err, resp)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	var recs []*streamRecord
+	for i := 0; i < readers; i++ {
+		rec := &streamRecord{end: make(chan error, 1)}
+		recs = append(recs, rec)
+		go readStream(open(path).Body, rec)
+	}
+
+	// warm-up, then the same load without and with stalled watchers
+	injectLoad(t, e, writers, 200, pad, "warm")
+	// Each rate is the better of two runs (a 2-core machine is noisy).
+	without := max(injectLoad(t, e, writers, perPass/2, pad, "a"), injectLoad(t, e, writers, perPass/2, pad, "a"))
+	// Stalled watchers start at the current revision, so they are live at
+	// once (a watcher catching up pulls at its reader's pace instead).
+	var stalledResps []*http.Response
+	now := strconv.FormatInt(storeRevision(t, e), 10)
+	for i := 0; i < stalled; i++ {
+		stalledResps = append(stalledResps, open("/api/v1/namespaces/stress/pods?watch=true&resourceVersion="+now))
+	}
+	time.Sleep(100 * time.Millisecond)
+	with := max(injectLoad(t, e, writers, perPass/2, pad, "b"), injectLoad(t, e, writers, perPass/2, pad, "b"))
+	t.Logf("ingest: %.0f msg/s without stalled watchers, %.0f msg/s with %d stalled (%.1f%%); %d reading watchers throughout",
+		without, with, stalled, 100*(with-without)/without, readers)
+	if with < 0.5*without {
+		t.Errorf("ingest with stalled watchers %.0f msg/s < 50%% of %.0f without", with, without)
+	}
+
+	final := storeRevision(t, e)
+	waitFor(t, 30*time.Second, "readers to reach the last revision", func() bool {
+		for _, r := range recs {
+			if r.lastRev() < final {
+				return false
+			}
+		}
+		return true
+	})
+
+	// the log: a watch replayed from the same revision now
+	ref := &streamRecord{end: make(chan error, 1)}
+	resp, err := http.Get(base + path + "&timeoutSeconds=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readStream(resp.Body, ref)
+	resp.Body.Close()
+	if err := <-ref.end; err != nil {
+		t.Fatal(err)
+	}
+	want := writers * (200 + 2*perPass)
+	if len(ref.events) != want || ref.bad != "" {
+		t.Fatalf("replayed log has %d events (want %d) %s", len(ref.events), want, ref.bad)
+	}
+	for i, r := range recs {
+		r.mu.Lock()
+		got := append([]string(nil), r.events...)
+		bad := r.bad
+		r.mu.Unlock()
+		if bad != "" {
+			t.Fatalf("reader %d: %s", i, bad)
+		}
+		if len(got) != len(ref.events) {
+			t.Fatalf("reader %d saw %d events, log has %d", i, len(got), len(ref.events))
+		}
+		for j := range got {
+			if got[j] != ref.events[j] {
+				t.Fatalf("reader %d event %d: %s, log %s", i, j, got[j], ref.events[j])
+			}
+		}
+	}
+
+	_, _, m := httpDo(t, "GET", base+"/metrics", nil)
+	evictions := metricValueLabeled(string(m), "lwserver_watchhub_evictions_total")
+	if evictions < stalled {
+		t.Fatalf("%d evictions, want >= %d", evictions, stalled)
+	}
+	// A stalled watcher that finally reads gets what was buffered, then the
+	// 410 ERROR event, then the end of the stream.
+	for i, resp := range stalledResps {
+		rec := &streamRecord{end: make(chan error, 1)}
+		readStream(resp.Body, rec)
+		if err := <-rec.end; err != nil {
+			t.Fatalf("stalled %d: %v", i, err)
+		}
+		if n := len(rec.events); n == 0 || rec.events[n-1][:5] != "ERROR" || n > writers*perPass {
+			t.Fatalf("stalled %d: %d events, last %v", i, n, rec.events[max(0, n-1):])
+		}
+	}
+	t.Logf("%d evictions; %d events per reading watcher", evictions, len(ref.events))
+}
+
+// metricValueLabeled sums a metric over its label sets.
+func metricValueLabeled(text, name string) int64 {
+	var sum float64
+	for _, line := range bytes.Split([]byte(text), []byte("\n")) {
+		if bytes.HasPrefix(line, []byte(name+"{")) || bytes.HasPrefix(line, []byte(name+" ")) {
+			f := bytes.Fields(line)
+			v, _ := strconv.ParseFloat(string(f[len(f)-1]), 64)
+			sum += v
+		}
+	}
+	return int64(sum)
+}
