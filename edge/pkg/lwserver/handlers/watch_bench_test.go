@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +127,8 @@ func BenchmarkWatchInitial100(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100watches")
 }
 
+var rvField = []byte(`"resourceVersion":"`)
+
 // BenchmarkWatchFanout: N JSON watch streams of pods over HTTP; one op = one
 // pod update committed and delivered to every stream. Reports the delivery
 // latency (hub publish → line read by the client) p50/p99 over all
@@ -166,8 +170,11 @@ func benchFanout(b *testing.B, watchers int) {
 				}
 				now := time.Now()
 				var rev int64
-				if i := strings.Index(string(line[:min(len(line), 400)]), `"resourceVersion":"`); i >= 0 {
-					fmt.Sscanf(string(line[i+19:]), "%d", &rev)
+				if i := bytes.Index(line, rvField); i >= 0 {
+					rest := line[i+len(rvField):]
+					if j := bytes.IndexByte(rest, '"'); j > 0 {
+						rev, _ = strconv.ParseInt(string(rest[:j]), 10, 64)
+					}
 				}
 				got[w] = append(got[w], sample{rev, now})
 				received.Add(1)
