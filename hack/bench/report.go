@@ -462,7 +462,7 @@ const methodText = `- A fresh edgecore is started per size on a temp data dir an
   brace scanner) and reads only the event type, so its cost stays small against the server's.
 - **Update latency**: with the W watchers open, full-pod ` + "`update`" + ` messages are written to the socket at a steady rate,
   each stamped with a sequence number in an annotation; latency is receive time − the time the message was written, over
-  every delivery to every watcher. When W×N exceeds the watch budget, the watchers start at the current revision instead
+  every delivery to every watcher (the notes add, per update, the time until the last watcher has it). When W×N exceeds the watch budget, the watchers start at the current revision instead
   of resourceVersion=0 (no initial events).
 - **Memory**: VmRSS of the edgecore process sampled every 50 ms during each phase (peak reported), VmHWM at the end;
   the notes give RssAnon, the private part. VmRSS also counts the pages of SQLite's memory-mapped database file once per

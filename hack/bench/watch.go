@@ -147,6 +147,7 @@ type watcher struct {
 	added       int
 	initialAt   time.Duration
 	lat         []time.Duration
+	latSeq      []int32 // update index of each lat entry
 	unattrib    int
 	errorEvents int
 	errMu       sync.Mutex
@@ -239,6 +240,7 @@ func (w *watcher) run(ctx context.Context, c *http.Client, url string, r *watchR
 				continue
 			}
 			w.lat = append(w.lat, time.Since(r.start)-time.Duration(sent))
+			w.latSeq = append(w.latSeq, int32(i))
 			r.delivered.Add(1)
 		case "ERROR":
 			w.errorEvents++
@@ -272,6 +274,7 @@ type watchPhaseResult struct {
 	initialNA  string
 	initNote   string
 	lat        []time.Duration // update → delivery, all deliveries
+	lastLat    []time.Duration // per update: until its last delivery (updates delivered to every watcher)
 	ack        []time.Duration // update → durable ack
 	latNA      string
 	latNote    string
@@ -463,10 +466,17 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	cancel()
 	unattrib, stuck := 0, 0
 	exitDeadline := time.After(10 * time.Second)
+	lastAt := make([]time.Duration, updates)
+	count := make([]int, updates)
 	for _, w := range ws {
 		select {
 		case <-w.exited:
 			res.lat = append(res.lat, w.lat...)
+			for j, d := range w.lat {
+				k := w.latSeq[j]
+				lastAt[k] = max(lastAt[k], d)
+				count[k]++
+			}
 			unattrib += w.unattrib
 		case <-exitDeadline:
 			stuck++
@@ -474,6 +484,11 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	}
 	if stuck > 0 {
 		res.latNote = joinNote(res.latNote, fmt.Sprintf("%d watchers did not stop", stuck))
+	}
+	for k := range lastAt {
+		if count[k] == active {
+			res.lastLat = append(res.lastLat, lastAt[k])
+		}
 	}
 	ackMu.Lock()
 	res.ack = append(res.ack, acks...)
@@ -492,6 +507,10 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	}
 	if e := ackErrs.Load(); e > 0 {
 		res.latNote += fmt.Sprintf(", %d error replies", e)
+	}
+	if len(res.lastLat) > 0 {
+		res.latNote = joinNote(res.latNote, fmt.Sprintf("until the last of the %d watchers has it: p50 %s, p99 %s", active,
+			fmtVal(ms2(percentile(res.lastLat, 0.5)), "ms"), fmtVal(ms2(percentile(res.lastLat, 0.99)), "ms")))
 	}
 	res.latNote = joinNote(res.latNote, cpuNote)
 	return res
