@@ -41,6 +41,7 @@ unit:
 test: build kubectl vet
 	KUBECTL=$(BIN)/kubectl $(GO) test -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./edge/pkg/lwserver/watchhub/... ./edge/pkg/metamanager/dao/...
+	$(MAKE) bench-smoke
 
 # Short fuzz runs of every parser (FUZZTIME per target).
 FUZZTIME ?= 20s
