@@ -42,7 +42,7 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 		MaxQueueEvents:   lc.WatcherQueueEvents,
 		MaxQueueBytes:    lc.WatcherQueueBytes,
 		MaxWatchers:      lc.MaxWatchers,
-		BookmarkInterval: lc.BookmarkInterval,
+		BookmarkInterval: lc.BookmarkInterval.Duration,
 		Registerer:       reg,
 		IsCompacted:      func(err error) bool { return errors.Is(err, dao.ErrCompacted) },
 	})

@@ -1,6 +1,10 @@
 package lwserver
 
-import "time"
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Config is lwserver's section of the edgecore config file.
 type Config struct {
@@ -8,11 +12,11 @@ type Config struct {
 	// Address is HOST:PORT to serve the Kubernetes API on.
 	Address string `json:"address"`
 	// Watch limits (DESIGN §3.5).
-	MaxWatchers        int           `json:"maxWatchers"`
-	WatcherQueueEvents int           `json:"watcherQueueEvents"`
-	WatcherQueueBytes  int64         `json:"watcherQueueBytes"`
-	WatchCacheEvents   int           `json:"watchCacheEvents"`
-	BookmarkInterval   time.Duration `json:"bookmarkInterval"`
+	MaxWatchers        int             `json:"maxWatchers"`
+	WatcherQueueEvents int             `json:"watcherQueueEvents"`
+	WatcherQueueBytes  int64           `json:"watcherQueueBytes"`
+	WatchCacheEvents   int             `json:"watchCacheEvents"`
+	BookmarkInterval   metav1.Duration `json:"bookmarkInterval"`
 	// MaxRequestBodyBytes bounds request bodies (413 beyond).
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 }
@@ -26,7 +30,7 @@ func DefaultConfig() Config {
 		WatcherQueueEvents:  1000,
 		WatcherQueueBytes:   16 << 20,
 		WatchCacheEvents:    10000,
-		BookmarkInterval:    time.Minute,
+		BookmarkInterval:    metav1.Duration{Duration: time.Minute},
 		MaxRequestBodyBytes: 3 << 20,
 	}
 }
