@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -397,9 +398,10 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	if ms != nil {
 		ms.sample()
 	}
-	if !fromRV0 {
-		time.Sleep(200 * time.Millisecond) // let the server register the last streams
-	}
+	// Settle before the update phase: the server registers the last streams
+	// (or finishes with the initial burst), the client collects its garbage.
+	runtime.GC()
+	time.Sleep(500 * time.Millisecond)
 
 	// Phase 2: steady updates.
 	if sock == "" || ds == nil || ds.n == 0 {
