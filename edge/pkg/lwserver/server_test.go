@@ -19,7 +19,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
-func newTestServer(t *testing.T, cfg Config) (*Server, *dao.Store) {
+func newTestServer(t testing.TB, cfg Config) (*Server, *dao.Store) {
 	t.Helper()
 	st, err := dao.Open(filepath.Join(t.TempDir(), "edgecore.db"), dao.Options{})
 	if err != nil {
