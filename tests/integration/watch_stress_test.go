@@ -241,6 +241,15 @@ func TestWatchStress(t *testing.T) {
 	if evictions < stalled {
 		t.Fatalf("%d evictions, want >= %d", evictions, stalled)
 	}
+	// The watch server's own metrics are served too: every reading watcher
+	// (and each stalled one, its handler blocked writing) is a stream.
+	if !bytes.Contains(m, []byte("# TYPE lwserver_watch_streams gauge")) ||
+		!bytes.Contains(m, []byte("# TYPE lwserver_watch_streams_ended_total counter")) {
+		t.Fatalf("/metrics lacks the watch stream metrics")
+	}
+	if streams := metricValueLabeled(string(m), "lwserver_watch_streams"); streams < int64(readers) {
+		t.Fatalf("lwserver_watch_streams %d, want >= %d reading watchers", streams, readers)
+	}
 	// A stalled watcher that finally reads gets what was buffered, then the
 	// 410 ERROR event, then the end of the stream.
 	for i, resp := range stalledResps {

@@ -43,6 +43,7 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	handler *handlers.Handler
+	watch   handlers.WatchServer // nil without a hub
 	chain   http.Handler
 	srv     *http.Server
 
@@ -80,8 +81,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.handler = h
 	if deps.Hub != nil {
-		if ws := newWatchServer(h, deps.Hub, cfg); ws != nil {
+		if ws := newWatchServer(h, deps.Hub, cfg, deps.Registry); ws != nil {
 			h.SetWatchServer(ws)
+			s.watch = ws
 		}
 	}
 	m, err := newMetrics(deps.Registry, deps.Store)
@@ -193,6 +195,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	s.handler.Stop()
 	err := s.srv.Shutdown(ctx)
+	// Watch streams may run on connections taken over from s.srv, which
+	// Shutdown does not wait for.
+	if w, ok := s.watch.(interface{ Wait(context.Context) error }); ok {
+		if werr := w.Wait(ctx); err == nil {
+			err = werr
+		}
+	}
 	if !started && ln != nil {
 		_ = ln.Close()
 	}

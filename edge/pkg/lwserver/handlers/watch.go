@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,6 +60,11 @@ type WatchOptions struct {
 	InitialPageSize int
 	// Registerer, if set, receives the watch server's metrics.
 	Registerer prometheus.Registerer
+	// NoHijack keeps every stream on the http.ResponseWriter. By default an
+	// HTTP/1.1 stream takes its connection over after the response header
+	// (see streamOut): one write system call per batch of events instead of
+	// several per event.
+	NoHijack bool
 }
 
 const (
@@ -68,9 +73,9 @@ const (
 	defaultInitialPageSize   = 250
 	// maxBatch bounds the events written between two flushes.
 	maxBatch = 256
-	// streamBufferSize is the stream's write buffer: events are copied into
-	// it and reach the connection in large writes.
-	streamBufferSize = 32 << 10
+	// streamBufferSize bounds the bytes a stream queues before writing
+	// them out (one chunk, one system call).
+	streamBufferSize = 64 << 10
 )
 
 // annotationInitialEventsEnd marks the bookmark that ends the initial
@@ -85,6 +90,26 @@ type watchServer struct {
 
 	streams prometheus.Gauge
 	ended   *prometheus.CounterVec
+	// active counts ServeWatch calls writing a stream: Wait waits for it
+	// to reach zero (the http.Server does not track hijacked connections).
+	active atomic.Int64
+}
+
+// Wait returns when no watch stream is being written any more (each has
+// sent its terminating chunk), or when ctx is done. Call it after
+// Handler.Stop, beside http.Server.Shutdown: streams on connections taken
+// over from the http.Server are not waited for by Shutdown.
+func (s *watchServer) Wait(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for s.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // NewWatchServer returns the WatchServer serving watch requests of h from
@@ -172,7 +197,7 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 	defer cancel()
 
 	st := &stream{
-		s: s, w: w, r: r, req: req, enc: enc, ctx: ctx,
+		s: s, w: w, r: r, req: req, enc: enc, ctx: ctx, cancel: cancel,
 		rc: http.NewResponseController(w),
 	}
 
@@ -237,8 +262,13 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 	}
 
 	s.streams.Inc()
-	defer s.streams.Dec()
+	s.active.Add(1)
+	defer func() {
+		s.active.Add(-1)
+		s.streams.Dec()
+	}()
 	reason := st.serve(first, wch, hreq, mode, pending, future)
+	st.out.end()
 	s.ended.WithLabelValues(reason).Inc()
 }
 
@@ -309,55 +339,56 @@ func (s *watchServer) watchError(err error) error {
 
 // stream is one watch response being written.
 type stream struct {
-	s   *watchServer
-	w   http.ResponseWriter
-	r   *http.Request
-	req *Request
-	enc *streamEncoder
-	ctx context.Context
-	rc  *http.ResponseController
-	bw  *bufio.Writer
-	err error // first write error: the client is gone
+	s      *watchServer
+	w      http.ResponseWriter
+	r      *http.Request
+	req    *Request
+	enc    *streamEncoder
+	ctx    context.Context
+	cancel context.CancelFunc // ends ctx (the client went away)
+	rc     *http.ResponseController
+	out    streamOut
 }
 
 // begin writes the response header (200, chunked) and flushes it, so the
-// client's Watch() returns before the first event.
+// client's Watch() returns before the first event; then it takes the
+// connection over when it can (see streamOut).
 func (st *stream) begin() {
 	hdr := st.w.Header()
 	hdr.Set("Content-Type", st.enc.contentType)
 	hdr.Set("Transfer-Encoding", "chunked")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Del("Content-Length")
+	raw := st.r.ProtoMajor == 1 && st.r.ProtoMinor >= 1 && !st.s.opts.NoHijack
+	if raw {
+		// The connection ends with the stream: tell the client not to
+		// reuse it.
+		hdr.Set("Connection", "close")
+	}
 	st.w.WriteHeader(http.StatusOK)
 	_ = st.rc.Flush()
-	st.bw = bufio.NewWriterSize(st.w, streamBufferSize)
+	st.out.init(st, raw)
 }
 
-// deadline arms the write deadline for the next batch. Errors (writers that
-// do not support deadlines, e.g. in tests) are ignored.
-func (st *stream) deadline() {
-	_ = st.rc.SetWriteDeadline(time.Now().Add(st.s.opts.WriteTimeout))
-}
+// deadline arms the write deadline for the next batch (see
+// streamOut.deadline).
+func (st *stream) deadline() { st.out.deadline() }
 
-func (st *stream) write(b []byte) {
-	if st.err != nil {
-		return
-	}
-	_, st.err = st.bw.Write(b)
-}
+// write queues a copy of b.
+func (st *stream) write(b []byte) { st.out.write(b) }
 
-func (st *stream) flush() {
-	if st.err != nil {
-		return
-	}
-	if st.err = st.bw.Flush(); st.err == nil {
-		st.err = st.rc.Flush()
-	}
-}
+// writeShared queues b without copying it: b must stay unmodified (frames
+// from watchhub.Shared.Encoded and static prefixes are).
+func (st *stream) writeShared(b []byte) { st.out.writeShared(b) }
+
+func (st *stream) flush() { st.out.flush() }
+
+// err is the first write error: the client is gone.
+func (st *stream) failed() bool { return st.out.err != nil }
 
 // done reports why the stream must end now ("" = it may go on).
 func (st *stream) done() string {
-	if st.err != nil {
+	if st.failed() {
 		return "client"
 	}
 	select {
@@ -455,7 +486,7 @@ func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) strin
 				st.sendError(ErrInternal(err))
 				return "error"
 			}
-			if st.err != nil {
+			if st.failed() {
 				return "client"
 			}
 		}
@@ -490,7 +521,7 @@ func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) strin
 		st.write(b)
 	}
 	st.flush()
-	if st.err != nil {
+	if st.failed() {
 		return "client"
 	}
 	return ""
@@ -530,7 +561,7 @@ func (st *stream) live(wch *watchhub.Watcher) string {
 				}
 			}
 			st.flush()
-			if st.err != nil {
+			if st.failed() {
 				return "client"
 			}
 		case <-stopping:
@@ -578,9 +609,9 @@ func (st *stream) send(d watchhub.Delivery) string {
 			st.write(st.enc.errorEvent(StatusFor(ErrInternal(err))))
 			return "error"
 		}
-		st.write(b)
+		st.writeShared(b) // shared by every stream: referenced, not copied
 	}
-	if st.err != nil {
+	if st.failed() {
 		return "client"
 	}
 	return ""
