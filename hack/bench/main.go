@@ -43,7 +43,7 @@ type bench struct {
 	res       *results
 	podSize   int
 	cmSize    int
-	loadStart string
+	loadStart, commitStart, binRevStart string
 	failed    []string // the server could not be run at all
 	warnings  []string
 }
@@ -192,7 +192,8 @@ func main() {
 	b.podSize = len(makePod(0, 1, 0))
 	b.cmSize = len(makeConfigMap(0, 1))
 	started := time.Now()
-	b.loadStart = machineFacts("").load
+	start := machineFacts(cfg.edgecore) // commit and binary as they were when the run began
+	b.loadStart, b.commitStart, b.binRevStart = start.load, start.commit, start.binRev
 	if cfg.noSeed {
 		b.runSize(0)
 	} else {

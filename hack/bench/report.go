@@ -328,6 +328,9 @@ func (b *bench) markdown(elapsed time.Duration) string {
 	cols := append([]int(nil), r.columns...)
 	sort.Ints(cols)
 	m := machineFacts(b.cfg.edgecore)
+	if b.commitStart != "" {
+		m.commit, m.binRev = b.commitStart, b.binRevStart
+	}
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
 	w("# Benchmarks\n\n")
