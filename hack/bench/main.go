@@ -36,16 +36,16 @@ type config struct {
 }
 
 type bench struct {
-	cfg       config
-	client    *http.Client
-	seq       atomic.Int64 // update sequence numbers (annotation values)
-	cloudRV   atomic.Int64 // cloud resourceVersions we send; above anything sent before
-	res       *results
-	podSize   int
-	cmSize    int
+	cfg                                 config
+	client                              *http.Client
+	seq                                 atomic.Int64 // update sequence numbers (annotation values)
+	cloudRV                             atomic.Int64 // cloud resourceVersions we send; above anything sent before
+	res                                 *results
+	podSize                             int
+	cmSize                              int
 	loadStart, commitStart, binRevStart string
-	failed    []string // the server could not be run at all
-	warnings  []string
+	failed                              []string // the server could not be run at all
+	warnings                            []string
 }
 
 func repoRoot() string {
