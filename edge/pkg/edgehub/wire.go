@@ -39,8 +39,9 @@ type Wire struct {
 }
 
 // DecodeMessage decodes one NDJSON line into a beehive message whose Content
-// is the raw JSON of the content (json.RawMessage, nil when absent). It
-// copies what it keeps: line may be reused afterwards.
+// is the raw JSON of the content (jsonscan.Valid: validated with the line,
+// so metaManager does not validate it again; nil when absent). It copies
+// what it keeps: line may be reused afterwards.
 func DecodeMessage(line []byte) (model.Message, error) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] != '{' {
@@ -97,7 +98,7 @@ func DecodeMessage(line []byte) (model.Message, error) {
 		},
 	}
 	if len(w.Content) > 0 {
-		msg.Content = w.Content
+		msg.Content = jsonscan.Valid(w.Content)
 	}
 	return msg, nil
 }
@@ -124,6 +125,8 @@ func EncodeMessage(msg model.Message) ([]byte, error) {
 	case nil:
 	case json.RawMessage:
 		w.Content = c
+	case jsonscan.Valid:
+		w.Content = json.RawMessage(c)
 	case []byte:
 		w.Content = c
 	default:

@@ -2,6 +2,7 @@ package metamanager
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -84,6 +85,19 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 			if it.obj != nil && (it.obj["kind"] == nil || it.obj["apiVersion"] == nil) {
 				t.Fatalf("item without TypeMeta: %v", it.obj)
+			}
+			if it.data != nil {
+				// What the store will write: valid JSON, and what
+				// json.Marshal gives for the object.
+				data := append(append(append([]byte(nil), it.data[:it.rvOff]...), '7'), it.data[it.rvOff:]...)
+				if !json.Valid(data) {
+					t.Fatalf("encoded item is not valid JSON: %s", data)
+				}
+				it.obj["metadata"].(map[string]interface{})["resourceVersion"] = "7"
+				want, err := json.Marshal(it.obj)
+				if err != nil || string(want) != string(data) {
+					t.Fatalf("encoded item:\n%s\njson.Marshal:\n%s (%v)", data, want, err)
+				}
 			}
 		}
 	})

@@ -43,6 +43,10 @@ type item struct {
 	obj     map[string]interface{} // nil for a delete without content
 	labels  map[string]string
 	fields  map[string]string
+	// data / rvOff: obj encoded by dao.EncodeObject on the worker, so the
+	// store's single writer only splices the revision in (puts only).
+	data  []byte
+	rvOff int
 }
 
 // plan is a validated message: everything that can be checked without the
@@ -92,6 +96,8 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The ingress validated the whole line already (jsonscan.Valid).
+	_, validated := msg.Content.(jsonscan.Valid)
 	headerRV := msg.Header.ResourceVersion
 
 	switch op {
@@ -144,7 +150,7 @@ func (m *MetaManager) prepare(msg *model.Message) (*plan, error) {
 		obj, err = decodeObject(raw)
 	} else {
 		var so *shallowObj
-		if so, err = decodeShallow(raw); err == nil {
+		if so, err = decodeShallow(raw, validated); err == nil {
 			obj, raws = so.view, so.raws
 		}
 	}
@@ -386,25 +392,36 @@ func (m *MetaManager) prepareItem(kr kube.Resource, res Resource, obj map[string
 	}
 
 	fields := kube.Fields(kr, obj)
-	if len(raws) > 0 {
+	if len(raws) > 0 || kr.GVR != kube.CRDResource {
+		// Big values go to the store as the original (validated) bytes.
 		store := make(map[string]interface{}, len(obj))
 		for k, v := range obj {
 			if r, ok := raws[k]; ok {
-				store[k] = r
+				store[k] = dao.ValidJSON(r)
 			} else {
-				store[k] = v
+				store[k] = validRaw(v)
 			}
 		}
 		obj = store
 	}
-	return item{
+	it := item{
 		key:     dao.Key{GVR: kr.GVR, Namespace: keyNamespace(kr, res), Name: name},
 		kind:    kr.Kind,
 		cloudRV: cloudRV,
 		obj:     obj,
 		labels:  labels,
 		fields:  fields,
-	}, nil
+	}
+	if op != OpDelete {
+		// Encode here, on this worker: the store's single writer only
+		// splices the revision in.
+		data, off, err := dao.EncodeObject(obj)
+		if err != nil {
+			return item{}, fmt.Errorf("encode: %v", err)
+		}
+		it.data, it.rvOff = data, off
+	}
+	return it, nil
 }
 
 // contentBytes returns the message content as JSON. isString reports a
@@ -414,6 +431,8 @@ func contentBytes(c interface{}) (raw []byte, isString bool, err error) {
 	case nil:
 		return nil, false, nil
 	case json.RawMessage:
+		raw = v
+	case jsonscan.Valid:
 		raw = v
 	case []byte:
 		raw = v
@@ -457,12 +476,14 @@ const shallowLimit = 256
 // json.RawMessage. Field labels (at most two levels deep, or small) and
 // TypeMeta stay readable; the store re-encodes the raw parts by copying them,
 // which is what makes ingest cheap. A list's items are decoded the same way.
-func decodeShallow(raw []byte) (*shallowObj, error) {
+//
+// validated: raw is known to be valid JSON (it is not checked again).
+func decodeShallow(raw []byte, validated bool) (*shallowObj, error) {
 	t := bytes.TrimLeft(raw, " \t\r\n")
 	if len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	if !json.Valid(raw) {
+	if !validated && !json.Valid(raw) {
 		var v interface{}
 		err := json.Unmarshal(raw, &v)
 		if err == nil {
@@ -479,6 +500,14 @@ func decodeShallow(raw []byte) (*shallowObj, error) {
 type shallowObj struct {
 	view map[string]interface{}
 	raws map[string]json.RawMessage
+}
+
+// validRaw marks a raw value of a validated document for dao.EncodeObject.
+func validRaw(v interface{}) interface{} {
+	if r, ok := v.(json.RawMessage); ok {
+		return dao.ValidJSON(r)
+	}
+	return v
 }
 
 // shallowObject splits a valid JSON object (see decodeShallow).
@@ -536,11 +565,11 @@ func shallowObject(raw []byte, depth int) (*shallowObj, error) {
 	return so, nil
 }
 
+// decodeValue decodes a value of a validated document (numbers as
+// json.Number, as encoding/json with UseNumber).
 func decodeValue(v []byte) (interface{}, error) {
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	var out interface{}
-	if err := dec.Decode(&out); err != nil {
+	out, err := jsonscan.Decode(v)
+	if err != nil {
 		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
 	return out, nil
@@ -683,6 +712,7 @@ func applyPut(tx dao.Tx, it *item, crds *[]crdChange) error {
 	if _, err := tx.Put(dao.PutRequest{
 		Key: it.key, Kind: it.kind, CloudRV: it.cloudRV,
 		Object: it.obj, Labels: it.labels, Fields: it.fields,
+		Data: it.data, RVOffset: it.rvOff,
 	}); err != nil {
 		return err
 	}

@@ -97,9 +97,17 @@ type PutRequest struct {
 	CloudRV string
 	// Object is the object's unstructured content. The store sets
 	// metadata.resourceVersion to the new revision and encodes it once.
+	// Ignored when Data is set.
 	Object map[string]interface{}
 	Labels map[string]string
 	Fields map[string]string
+	// Data, when not nil, is the object already encoded by EncodeObject (on
+	// the caller's goroutine, off the single writer): JSON whose
+	// metadata.resourceVersion is an empty string with its contents at
+	// RVOffset. The store splices the new revision in there (one copy) and
+	// stores the result. Data is not modified.
+	Data     []byte
+	RVOffset int
 }
 
 // Tx is what a write sees inside the writer's transaction. Everything done

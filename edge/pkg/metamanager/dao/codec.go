@@ -45,8 +45,7 @@ func encodeStringMap(m map[string]string) []byte {
 	if len(m) == 0 {
 		return nil
 	}
-	b, _ := json.Marshal(m) // map[string]string cannot fail
-	return b
+	return appendStringMap(make([]byte, 0, 64*len(m)), m)
 }
 
 // decodeStringMap decodes a JSON object of strings. NULL/empty gives nil. The

@@ -93,6 +93,9 @@ type Store struct {
 	quit    chan struct{}
 	done    chan struct{}
 
+	ckptKick chan struct{} // a commit added WAL frames (see checkpoint.go)
+	ckptDone chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -180,8 +183,9 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil
 	}}
 	db := sql.OpenDB(&connector{drv: drv, dsn: dsn})
-	db.SetMaxOpenConns(opts.ReadConns + 1)
-	db.SetMaxIdleConns(opts.ReadConns + 1)
+	// + the writer and the background checkpointer
+	db.SetMaxOpenConns(opts.ReadConns + 2)
+	db.SetMaxIdleConns(opts.ReadConns + 2)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
@@ -266,6 +270,11 @@ func (s *Store) init() error {
 		return err
 	}
 	s.ws = ws
+	if err := s.startCheckpointer(); err != nil {
+		ws.close()
+		c.Close()
+		return err
+	}
 	return nil
 }
 
@@ -301,6 +310,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		s.mu.Unlock()
 		<-s.done
+		<-s.ckptDone
 		s.ws.close()
 		err1 := s.wconn.Close()
 		err2 := s.db.Close()

@@ -1,6 +1,7 @@
 package dao
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -71,7 +72,10 @@ type writeStmts struct {
 	insEvent                  *sql.Stmt
 	getTomb, putTomb, delTomb *sql.Stmt
 	setMeta                   *sql.Stmt
-	all                       []*sql.Stmt
+	// transaction control, prepared once instead of parsed per message
+	begin, commit, rollback        *sql.Stmt
+	savepoint, release, rollbackTo *sql.Stmt
+	all                            []*sql.Stmt
 }
 
 func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
@@ -95,6 +99,12 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 		{&ws.putTomb, `INSERT OR REPLACE INTO tombstones (gvr, namespace, name, revision, cloud_rv) VALUES (?,?,?,?,?)`},
 		{&ws.delTomb, `DELETE FROM tombstones WHERE gvr=? AND namespace=? AND name=?`},
 		{&ws.setMeta, `UPDATE meta SET value=? WHERE key=?`},
+		{&ws.begin, `BEGIN IMMEDIATE`},
+		{&ws.commit, `COMMIT`},
+		{&ws.rollback, `ROLLBACK`},
+		{&ws.savepoint, `SAVEPOINT m`},
+		{&ws.release, `RELEASE m`},
+		{&ws.rollbackTo, `ROLLBACK TO m`},
 	} {
 		st, err := c.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -178,24 +188,25 @@ func (s *Store) collect(batch []*request, first *request) []*request {
 	return batch
 }
 
-// runBatch is one group commit: BEGIN IMMEDIATE, one SAVEPOINT per request,
-// one COMMIT (one fsync), publish, answer.
+// runBatch is one group commit: BEGIN IMMEDIATE, a SAVEPOINT around each
+// request that writes (taken lazily, before its first write: a request that
+// only reads, or fails before writing, has nothing to roll back), one COMMIT
+// (one fsync), publish, answer.
 func (s *Store) runBatch(batch []*request) {
-	ctx := context.Background()
-	c := s.wconn
+	ws := s.ws
 	fail := func(err error) {
 		for _, r := range batch {
 			r.done <- err
 		}
 	}
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := ws.begin.Exec(); err != nil {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
 	tx := &writeTx{s: s, rev: s.rev.Load(), now: time.Now().UnixNano()}
 	startRev := tx.rev
 	abort := func(err error) {
-		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		_, _ = ws.rollback.Exec()
 		fail(err)
 	}
 	for _, r := range batch {
@@ -204,14 +215,10 @@ func (s *Store) runBatch(batch []*request) {
 			r.err = err
 			continue
 		}
-		if _, err := c.ExecContext(ctx, "SAVEPOINT m"); err != nil {
-			abort(fmt.Errorf("savepoint: %w", err))
-			return
-		}
 		rev0, ev0 := tx.rev, len(tx.events)
-		tx.active = true
+		tx.active, tx.inSavepoint, tx.cached = true, false, false
 		err := callFn(r.fn, tx)
-		tx.active = false
+		tx.active, tx.cached = false, false
 		if tx.fatal != nil {
 			// The connection itself failed: nothing in the batch is safe.
 			abort(tx.fatal)
@@ -219,30 +226,38 @@ func (s *Store) runBatch(batch []*request) {
 		}
 		if err != nil {
 			r.err = err
-			if _, e := c.ExecContext(ctx, "ROLLBACK TO m"); e != nil {
-				abort(fmt.Errorf("rollback to savepoint: %w", e))
-				return
+			if tx.inSavepoint {
+				if _, e := ws.rollbackTo.Exec(); e != nil {
+					abort(fmt.Errorf("rollback to savepoint: %w", e))
+					return
+				}
 			}
 			tx.rev = rev0
 			clear(tx.events[ev0:])
 			tx.events = tx.events[:ev0]
 		}
-		if _, e := c.ExecContext(ctx, "RELEASE m"); e != nil {
-			abort(fmt.Errorf("release savepoint: %w", e))
-			return
+		if tx.inSavepoint {
+			if _, e := ws.release.Exec(); e != nil {
+				abort(fmt.Errorf("release savepoint: %w", e))
+				return
+			}
+			tx.inSavepoint = false
 		}
 	}
 	if tx.rev != startRev {
-		if _, err := s.ws.setMeta.Exec(tx.rev, "revision"); err != nil {
+		if _, err := ws.setMeta.Exec(tx.rev, "revision"); err != nil {
 			abort(fmt.Errorf("set revision: %w", err))
 			return
 		}
 	}
-	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := ws.commit.Exec(); err != nil {
 		abort(fmt.Errorf("commit: %w", err))
 		return
 	}
 	s.rev.Store(tx.rev)
+	if tx.rev != startRev {
+		s.kickCheckpoint()
+	}
 	// Publish before answering: when Update returns, the hub already has the
 	// events (read-your-writes for watchers too). Publish must not block.
 	if len(tx.events) > 0 {
@@ -283,6 +298,39 @@ type writeTx struct {
 	events []event.Event
 	active bool
 	fatal  error
+	// inSavepoint: the current request's SAVEPOINT is open (taken before
+	// its first write).
+	inSavepoint bool
+	// cached / row: the last row read in the current request (Get, or the
+	// read inside Put/Delete), so that the Put or Delete that usually follows
+	// a Get does not read it again. Any write clears it; so does the end of
+	// the request. Reads always see the current state.
+	cached bool
+	row    cachedRow
+}
+
+type cachedRow struct {
+	gvr     string
+	key     Key
+	p       prevRow
+	existed bool
+	// decoded label / field maps of p (valid when decoded)
+	decoded        bool
+	labels, fields map[string]string
+}
+
+// beginWrite opens the request's savepoint before its first write and
+// forgets the cached row (the write changes what it describes).
+func (t *writeTx) beginWrite() error {
+	t.cached = false
+	if t.inSavepoint {
+		return nil
+	}
+	if _, err := t.s.ws.savepoint.Exec(); err != nil {
+		return t.sqlErr(err)
+	}
+	t.inSavepoint = true
+	return nil
 }
 
 var errTxDone = errors.New("dao: Tx used outside its Update function")
@@ -301,34 +349,55 @@ type prevRow struct {
 	data                 []byte
 }
 
-func (t *writeTx) getRow(gvr string, key Key) (prevRow, bool, error) {
-	var p prevRow
+// getRow reads the object's row (or takes it from the row cache).
+func (t *writeTx) getRow(gvr string, key Key) (*cachedRow, error) {
+	if t.cached && t.row.key == key && t.row.gvr == gvr {
+		return &t.row, nil
+	}
+	t.cached = false
+	t.row = cachedRow{gvr: gvr, key: key}
+	p := &t.row.p
 	err := t.s.ws.getObj.QueryRow(gvr, key.Namespace, key.Name).Scan(&p.kind, &p.revision, &p.cloudRV, &p.labelsRaw, &p.fieldsRaw, &p.data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, false, nil
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		t.row.p = prevRow{}
+	case err != nil:
+		return nil, err
+	default:
+		t.row.existed = true
 	}
-	if err != nil {
-		return p, false, err
+	t.cached = true
+	return &t.row, nil
+}
+
+// maps returns the decoded label and field maps of a read row.
+func (r *cachedRow) maps() (labels, fields map[string]string, err error) {
+	if !r.decoded {
+		if r.labels, err = decodeStringMap(r.p.labelsRaw); err != nil {
+			return nil, nil, err
+		}
+		if r.fields, err = decodeStringMap(r.p.fieldsRaw); err != nil {
+			return nil, nil, err
+		}
+		r.decoded = true
 	}
-	return p, true, nil
+	return r.labels, r.fields, nil
 }
 
 func (t *writeTx) Get(key Key) (Stored, error) {
 	if err := t.check(); err != nil {
 		return Stored{}, err
 	}
-	p, ok, err := t.getRow(GVRString(key.GVR), key)
+	r, err := t.getRow(GVRString(key.GVR), key)
 	if err != nil {
-		return Stored{}, err
+		return Stored{}, t.sqlErr(err)
 	}
-	if !ok {
+	if !r.existed {
 		return Stored{}, ErrNotFound
 	}
+	p := &r.p
 	st := Stored{Key: key, Kind: p.kind, Revision: p.revision, CloudRV: p.cloudRV, Data: p.data}
-	if st.Labels, err = decodeStringMap(p.labelsRaw); err != nil {
-		return Stored{}, err
-	}
-	if st.Fields, err = decodeStringMap(p.fieldsRaw); err != nil {
+	if st.Labels, st.Fields, err = r.maps(); err != nil {
 		return Stored{}, err
 	}
 	return st, nil
@@ -365,36 +434,47 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 	if req.Name == "" {
 		return Stored{}, errors.New("dao: put without a name")
 	}
-	if req.Object == nil {
+	if req.Data == nil && req.Object == nil {
 		return Stored{}, errors.New("dao: put without an object")
 	}
 	ws := t.s.ws
 	gvr := GVRString(req.GVR)
-	prev, existed, err := t.getRow(gvr, req.Key)
+	r, err := t.getRow(gvr, req.Key)
 	if err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
+	prev, existed := r.p, r.existed
+	var prevLabels, prevFields map[string]string
+	if existed {
+		if prevLabels, prevFields, err = r.maps(); err != nil {
+			return Stored{}, err
+		}
+	}
 	rev := t.rev + 1
-	setResourceVersion(req.Object, rev)
-	data, err := json.Marshal(req.Object)
-	if err != nil {
-		return Stored{}, fmt.Errorf("encode %s %s/%s: %w", req.Kind, req.Namespace, req.Name, err)
+	var data []byte
+	if req.Data != nil {
+		if data, err = spliceRevision(req.Data, req.RVOffset, rev); err != nil {
+			return Stored{}, err
+		}
+	} else {
+		enc, off, err := EncodeObject(req.Object)
+		if err != nil {
+			return Stored{}, fmt.Errorf("encode %s %s/%s: %w", req.Kind, req.Namespace, req.Name, err)
+		}
+		if data, err = spliceRevision(enc, off, rev); err != nil {
+			return Stored{}, err
+		}
+		setResourceVersion(req.Object, rev)
 	}
 	labelsRaw := encodeStringMap(req.Labels)
 	fieldsRaw := encodeStringMap(req.Fields)
+	if err := t.beginWrite(); err != nil {
+		return Stored{}, err
+	}
 	if _, err := ws.putObj.Exec(gvr, req.Namespace, req.Name, req.Kind, rev, req.CloudRV, textArg(labelsRaw), textArg(fieldsRaw), data); err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
-	var prevLabels, prevFields map[string]string
-	if existed {
-		if prevLabels, err = decodeStringMap(prev.labelsRaw); err != nil {
-			return Stored{}, err
-		}
-		if prevFields, err = decodeStringMap(prev.fieldsRaw); err != nil {
-			return Stored{}, err
-		}
-	}
-	if !existed || !sameStringMap(prevLabels, req.Labels) {
+	if !existed || (!bytes.Equal(prev.labelsRaw, labelsRaw) && !sameStringMap(prevLabels, req.Labels)) {
 		if existed {
 			if _, err := ws.delLabels.Exec(gvr, req.Namespace, req.Name); err != nil {
 				return Stored{}, t.sqlErr(err)
@@ -431,29 +511,31 @@ func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
 	}
 	ws := t.s.ws
 	gvr := GVRString(key.GVR)
-	prev, existed, err := t.getRow(gvr, key)
+	r, err := t.getRow(gvr, key)
 	if err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
-	if !existed {
+	if !r.existed {
 		return Stored{}, ErrNotFound
 	}
+	prev := r.p
+	labels, fields, err := r.maps()
+	if err != nil {
+		return Stored{}, err
+	}
 	rev := t.rev + 1
-	var obj map[string]interface{}
-	if err := json.Unmarshal(prev.data, &obj); err != nil || obj == nil {
-		return Stored{}, fmt.Errorf("decode stored %s %s/%s: %v", prev.kind, key.Namespace, key.Name, err)
+	data, ok := replaceRevision(prev.data, rev)
+	if !ok {
+		var obj map[string]interface{}
+		if err := json.Unmarshal(prev.data, &obj); err != nil || obj == nil {
+			return Stored{}, fmt.Errorf("decode stored %s %s/%s: %v", prev.kind, key.Namespace, key.Name, err)
+		}
+		setResourceVersion(obj, rev)
+		if data, err = json.Marshal(obj); err != nil {
+			return Stored{}, err
+		}
 	}
-	setResourceVersion(obj, rev)
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return Stored{}, err
-	}
-	labels, err := decodeStringMap(prev.labelsRaw)
-	if err != nil {
-		return Stored{}, err
-	}
-	fields, err := decodeStringMap(prev.fieldsRaw)
-	if err != nil {
+	if err := t.beginWrite(); err != nil {
 		return Stored{}, err
 	}
 	if _, err := ws.delObj.Exec(gvr, key.Namespace, key.Name); err != nil {

@@ -5,6 +5,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -156,19 +157,30 @@ func SkipValue(b []byte, i int) (int, error) {
 }
 
 // skipString returns the end of the string starting at b[i] (just past the
-// closing quote) and whether it contains escapes.
+// closing quote) and whether it contains escapes. It jumps from quote to
+// quote (bytes.IndexByte); a quote is escaped when an odd run of
+// backslashes precedes it.
 func skipString(b []byte, i int) (int, bool, error) {
 	esc := false
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			esc = true
-			j++
-		case '"':
-			return j + 1, esc, nil
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false, ErrSyntax
 		}
+		q := j + k
+		if !esc && bytes.IndexByte(b[j:q], '\\') >= 0 {
+			esc = true
+		}
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, esc, nil
+		}
+		j = q + 1
 	}
-	return 0, false, ErrSyntax
 }
 
 func skipWS(b []byte, i int) int {

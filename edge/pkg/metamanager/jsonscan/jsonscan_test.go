@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -56,6 +57,48 @@ func FuzzMembers(f *testing.F) {
 			if string(got[k]) != string(v) {
 				t.Fatalf("Members(%q)[%q] = %q, want %q", b, k, got[k], v)
 			}
+		}
+	})
+}
+
+func decodeStd(b []byte) (interface{}, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v interface{}
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1,"b":{"c":[1,2,"x",{"d":null}]},"e":true,"f":false,"g":-1.5e3,"h":"s\"q\\u0041\u00e9","i":[],"j":{}}`,
+		` [ 1 , "x" ] `, `"\ud800"`, "\"\xff\xfe\"", `{"a":1,"a":2}`, `0`, `null`, `"é"`, `{"k\u0041":"v"}`,
+	} {
+		want, err := decodeStd([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, err := Decode([]byte(in))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Decode(%s) = %#v, %v; want %#v", in, got, err, want)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":[1,2,"x"]}}`))
+	f.Add([]byte(`["\u00e9\ud800",-0.5e+3,true,null]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		want, err := decodeStd(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(b)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decode(%q) = %#v, %v; want %#v", b, got, err, want)
 		}
 	})
 }
