@@ -47,7 +47,7 @@ func DecodeMessage(line []byte) (model.Message, error) {
 	if len(line) == 0 || line[0] != '{' {
 		return model.Message{}, errors.New("invalid message: not a JSON object")
 	}
-	if !json.Valid(line) {
+	if !jsonscan.Validate(line) {
 		var v interface{}
 		err := json.Unmarshal(line, &v)
 		if err == nil {

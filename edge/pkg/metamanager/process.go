@@ -483,7 +483,7 @@ func decodeShallow(raw []byte, validated bool) (*shallowObj, error) {
 	if len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	if !validated && !json.Valid(raw) {
+	if !validated && !jsonscan.Validate(raw) {
 		var v interface{}
 		err := json.Unmarshal(raw, &v)
 		if err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -99,6 +100,30 @@ func FuzzDecode(f *testing.F) {
 		got, err := Decode(b)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("Decode(%q) = %#v, %v; want %#v", b, got, err, want)
+		}
+	})
+}
+
+func TestValidateMatchesJSONValid(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, in := range []string{
+		``, ` `, `{}`, `[]`, `{"a":1}`, `{"a":1,}`, `[1,]`, `{"a" 1}`, `"\u00e9\ud800"`, `"\u00g0"`, `"\x"`, "\"a\x01\"", "\"\xff\"",
+		`-0.5e+3`, `-`, `01`, `1.`, `1e`, `.5`, `-01`, `1E-2`, `true`, `tru`, `nul`, `null `, ` null x`, `[1 2]`, `{"a":}`,
+		`{"a":[1,{"b":null}],"c":"\\\"\/\b\f\n\r\t"}`, deep(10000), deep(10001), `"abc`, `"\`, `"\u12"`, `[`, `{"a"`,
+	} {
+		if got, want := Validate([]byte(in)), json.Valid([]byte(in)); got != want {
+			t.Errorf("Validate(%.40q) = %v, json.Valid = %v", in, got, want)
+		}
+	}
+}
+
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":{"c":[1,2,"x"]}}`))
+	f.Add([]byte(`["\u00e9\ud800",-0.5e+3,true,null]`))
+	f.Add([]byte(`{"a" : [ 1 , 2 ] , "b" : "\n" }`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Validate(b), json.Valid(b); got != want {
+			t.Fatalf("Validate(%q) = %v, json.Valid = %v", b, got, want)
 		}
 	})
 }
