@@ -90,6 +90,8 @@ type watchServer struct {
 
 	streams prometheus.Gauge
 	ended   *prometheus.CounterVec
+	// stopCtx is cancelled by Handler.Stop; it cancels every stream.
+	stopCtx context.Context
 	// active counts ServeWatch calls writing a stream: Wait waits for it
 	// to reach zero (the http.Server does not track hijacked connections).
 	active atomic.Int64
@@ -138,6 +140,12 @@ func NewWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) WatchServe
 			Help: "Watch streams ended, by reason (timeout, client, shutdown, expired, error, closed).",
 		}, []string{"reason"}),
 	}
+	var stopAll context.CancelFunc
+	s.stopCtx, stopAll = context.WithCancel(context.Background())
+	go func() {
+		<-h.Stopping()
+		stopAll()
+	}()
 	if opts.Registerer != nil {
 		for _, c := range []prometheus.Collector{s.streams, s.ended} {
 			if err := opts.Registerer.Register(c); err != nil {
@@ -193,12 +201,18 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 
 	// The stream's lifetime bounds the watcher too: at the deadline the
 	// hub closes its channel and the stream ends cleanly.
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout(req))
+	// Handler.Stop and the client going away (seen by streamOut on a
+	// hijacked connection) cancel it with their cause.
+	cctx, cancelCause := context.WithCancelCause(r.Context())
+	defer cancelCause(nil)
+	ctx, cancel := context.WithTimeout(cctx, s.timeout(req))
 	defer cancel()
+	defer context.AfterFunc(s.stopCtx, func() { cancelCause(errShuttingDown) })()
 
 	st := &stream{
-		s: s, w: w, r: r, req: req, enc: enc, ctx: ctx, cancel: cancel,
-		rc: http.NewResponseController(w),
+		s: s, w: w, r: r, req: req, enc: enc, ctx: ctx,
+		cancel: func() { cancelCause(errClientGone) },
+		rc:     http.NewResponseController(w),
 	}
 
 	hreq := watchhub.Request{
@@ -404,11 +418,20 @@ func (st *stream) done() string {
 // ctxReason tells the stream's deadline (timeoutSeconds) from the client
 // going away.
 func (st *stream) ctxReason() string {
-	if errors.Is(st.ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case errors.Is(context.Cause(st.ctx), errShuttingDown):
+		return "shutdown"
+	case errors.Is(st.ctx.Err(), context.DeadlineExceeded):
 		return "timeout"
 	}
 	return "client"
 }
+
+// Causes of a stream's end (context.Cause of its context).
+var (
+	errShuttingDown = errors.New("lwserver is shutting down")
+	errClientGone   = errors.New("watch client went away")
+)
 
 // sendError writes err as an ERROR event and flushes.
 func (st *stream) sendError(err error) {
@@ -530,44 +553,40 @@ func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) strin
 // live relays the hub's deliveries until the watch ends. Several ready
 // deliveries are written as one batch and flushed together.
 func (st *stream) live(wch *watchhub.Watcher) string {
+	// One channel to wait on: the end of the stream (deadline, client gone,
+	// shutdown) cancels the watcher's context and the hub closes the
+	// channel. A plain receive is cheaper than a select over three channels,
+	// once per delivery per stream.
 	ch := wch.Deliveries()
-	stopping := st.s.h.Stopping()
-	ctxDone := st.ctx.Done()
 	for {
-		select {
-		case d, ok := <-ch:
-			if !ok {
-				return st.closedReason()
-			}
-			st.deadline()
-			if end := st.send(d); end != "" {
-				st.flush()
-				return end
-			}
-		batch:
-			for n := 1; n < maxBatch; n++ {
-				select {
-				case d, ok = <-ch:
-					if !ok {
-						st.flush()
-						return st.closedReason()
-					}
-					if end := st.send(d); end != "" {
-						st.flush()
-						return end
-					}
-				default:
-					break batch
-				}
-			}
+		d, ok := <-ch
+		if !ok {
+			return st.closedReason()
+		}
+		st.deadline()
+		if end := st.send(d); end != "" {
 			st.flush()
-			if st.failed() {
-				return "client"
+			return end
+		}
+	batch:
+		for n := 1; n < maxBatch; n++ {
+			select {
+			case d, ok = <-ch:
+				if !ok {
+					st.flush()
+					return st.closedReason()
+				}
+				if end := st.send(d); end != "" {
+					st.flush()
+					return end
+				}
+			default:
+				break batch
 			}
-		case <-stopping:
-			return "shutdown"
-		case <-ctxDone:
-			return st.ctxReason()
+		}
+		st.flush()
+		if st.failed() {
+			return "client"
 		}
 	}
 }

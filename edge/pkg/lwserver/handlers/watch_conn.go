@@ -41,7 +41,8 @@ type streamOut struct {
 	// none).
 	lastCopy, copyStart int
 	hdr                 [20]byte    // chunk header bytes
-	vec                 net.Buffers // what writev consumes (a copy of iov's header)
+	vec                 net.Buffers // the array of the pieces writev takes, reused
+	wv                  net.Buffers // the pieces being written (WriteTo consumes it)
 
 	// deadlineAt is the write deadline armed on the connection.
 	deadlineAt time.Time
@@ -184,21 +185,26 @@ func (o *streamOut) writeOut(last bool) {
 	if o.pending == 0 && !last {
 		return
 	}
-	o.vec = o.vec[:0]
+	// WriteTo consumes the slice it is given: keep o.vec's array for reuse.
+	vec := o.vec[:0]
 	if o.pending > 0 {
 		h := strconv.AppendInt(o.hdr[:0], int64(o.pending), 16)
 		h = append(h, '\r', '\n')
 		o.iov[0] = h
-		o.vec = append(o.vec, o.iov...)
+		vec = append(vec, o.iov...)
 		if last {
-			o.vec = append(o.vec, lastChunkCRLF)
+			vec = append(vec, lastChunkCRLF)
 		} else {
-			o.vec = append(o.vec, crlf)
+			vec = append(vec, crlf)
 		}
 	} else {
-		o.vec = append(o.vec, chunkTerminate)
+		vec = append(vec, chunkTerminate)
 	}
-	_, o.err = o.vec.WriteTo(o.raw)
+	o.vec = vec[:0]
+	// A field, not a local: WriteTo takes its address (it would escape).
+	o.wv = vec
+	_, o.err = o.wv.WriteTo(o.raw)
+	o.wv = nil
 	clear(o.vec[:cap(o.vec)])
 	o.reset()
 }
