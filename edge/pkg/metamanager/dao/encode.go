@@ -270,7 +270,11 @@ func plainUTF8(s string) bool {
 func plainJSON(b []byte) bool {
 	inStr := false
 	for i := 0; i < len(b); i++ {
-		switch c := b[i]; c {
+		c := b[i]
+		if !jsonSpecial[c] {
+			continue
+		}
+		switch c {
 		case '"':
 			inStr = !inStr
 		case '\\':
@@ -290,6 +294,14 @@ func plainJSON(b []byte) bool {
 	}
 	return true
 }
+
+// jsonSpecial[c]: plainJSON must look at c.
+var jsonSpecial = func() (t [256]bool) {
+	for _, c := range []byte{'"', '\\', '<', '>', '&', ' ', '\t', '\n', '\r', 0xE2} {
+		t[c] = true
+	}
+	return t
+}()
 
 // replaceRevision returns a copy of stored object JSON data with
 // metadata.resourceVersion set to rev, splicing the bytes (no decode and
