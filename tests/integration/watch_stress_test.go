@@ -153,7 +153,11 @@ func TestWatchStress(t *testing.T) {
 		readers = 8
 		stalled = 8
 	)
-	e := startAPI(t, Options{Config: "modules:\n  lwServer:\n    watcherQueueEvents: 200\n    watcherQueueBytes: 1048576\n"})
+	// Queue bounds: a reader that keeps up on a loaded 2-core machine must
+	// never be evicted (200 events was ~30 ms of ingest at 7k msg/s: readers
+	// descheduled that long were evicted), while a stalled one overflows
+	// its socket buffers and then the queue within the run.
+	e := startAPI(t, Options{Config: "modules:\n  lwServer:\n    watcherQueueEvents: 1000\n    watcherQueueBytes: 4194304\n"})
 	base := "http://" + e.Addr
 	MustOK(t, e.Inject(podMsg("insert", "default", "seed", nil, "Running"))) // a revision to watch from
 	from := storeRevision(t, e)
@@ -194,14 +198,24 @@ func TestWatchStress(t *testing.T) {
 	}
 
 	final := storeRevision(t, e)
-	waitFor(t, 30*time.Second, "readers to reach the last revision", func() bool {
-		for _, r := range recs {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		behind := ""
+		for i, r := range recs {
 			if r.lastRev() < final {
-				return false
+				r.mu.Lock()
+				behind += fmt.Sprintf("\n  reader %d: %d events, last %q", i, len(r.events), r.events[max(0, len(r.events)-2):])
+				r.mu.Unlock()
 			}
 		}
-		return true
-	})
+		if behind == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, _, m := httpDo(t, "GET", base+"/metrics", nil)
+			t.Fatalf("readers did not reach revision %d in 30 s (evictions %d):%s", final,
+				metricValueLabeled(string(m), "lwserver_watchhub_evictions_total"), behind)
+		}
+	}
 
 	// the log: a watch replayed from the same revision now
 	ref := &streamRecord{end: make(chan error, 1)}
