@@ -8,8 +8,6 @@ package edgehub
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kubeedge/beehive/pkg/core/model"
 	"k8s.io/klog/v2"
 
@@ -395,7 +394,7 @@ func (c *conn) handle(line []byte) {
 		return
 	}
 	c.sem <- struct{}{}
-	id := newID()
+	id := uuid.NewString()
 	c.h.mu.Lock()
 	c.h.pending[id] = pendingReply{c: c, origID: msg.Header.ID}
 	c.h.mu.Unlock()
@@ -408,7 +407,7 @@ func (c *conn) handle(line []byte) {
 func (c *conn) sendError(reason string) {
 	c.sem <- struct{}{}
 	c.queueReply(model.Message{
-		Header:  model.MessageHeader{ID: newID(), Timestamp: time.Now().UnixMilli()},
+		Header:  model.MessageHeader{ID: uuid.NewString(), Timestamp: time.Now().UnixMilli()},
 		Router:  model.MessageRoute{Source: ModuleName, Operation: model.ResponseErrorOperation},
 		Content: reason,
 	})
@@ -470,23 +469,4 @@ func (c *conn) writeLoop() {
 			<-c.wake
 		}
 	}
-}
-
-// newID returns a random (version 4) UUID.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
 }

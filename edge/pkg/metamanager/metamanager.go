@@ -11,8 +11,6 @@ package metamanager
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -20,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kubeedge/beehive/pkg/core/model"
 	"k8s.io/klog/v2"
 
@@ -293,21 +292,5 @@ func oneLine(s string) string {
 	return s
 }
 
-// NewMsgID returns a random (version 4) UUID.
-func NewMsgID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
+// NewMsgID returns a random (version 4) UUID for a message id.
+func NewMsgID() string { return uuid.NewString() }
