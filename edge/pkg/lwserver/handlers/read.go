@@ -188,19 +188,16 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 		h.WriteError(w, r, err)
 		return
 	}
+	out := req.Output
+	if out.Kind == OutputObject && out.MediaType == MediaTypeJSON && !out.Pretty && lo.Limit <= 0 {
+		// The common case, a whole list as JSON: written while the rows
+		// are read, never held in memory.
+		h.streamJSONList(w, r, req, lo)
+		return
+	}
 	res, err := h.store.List(ctx, req.Resource.GVR, lo)
 	if err != nil {
-		switch {
-		case errors.Is(err, metaclient.ErrCompacted) && req.Options.Continue != "":
-			err = errExpiredContinue(EncodeContinue(latestRV, lo.After))
-		case errors.Is(err, metaclient.ErrCompacted):
-			err = errExpiredList()
-		case errors.Is(err, metaclient.ErrFutureRevision):
-			err = errTooLargeResourceVersion(lo.Revision, h.store.Revision())
-		default:
-			err = storeError(err, req.GroupResource(), "")
-		}
-		h.WriteError(w, r, err)
+		h.WriteError(w, r, h.listError(err, req, lo))
 		return
 	}
 	lm := listMeta{ResourceVersion: strconv.FormatInt(res.Revision, 10)}
@@ -212,7 +209,6 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 			lm.RemainingItemCount = &n
 		}
 	}
-	out := req.Output
 	switch out.Kind {
 	case OutputObject:
 		switch out.MediaType {
@@ -264,6 +260,20 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 		h.writeTable(w, r, out, table)
 	default:
 		h.WriteError(w, r, notAcceptable("unsupported conversion"))
+	}
+}
+
+// listError maps a store error of a list to its API Status.
+func (h *Handler) listError(err error, req *Request, lo metaclient.ListOptions) error {
+	switch {
+	case errors.Is(err, metaclient.ErrCompacted) && req.Options.Continue != "":
+		return errExpiredContinue(EncodeContinue(latestRV, lo.After))
+	case errors.Is(err, metaclient.ErrCompacted):
+		return errExpiredList()
+	case errors.Is(err, metaclient.ErrFutureRevision):
+		return errTooLargeResourceVersion(lo.Revision, h.store.Revision())
+	default:
+		return storeError(err, req.GroupResource(), "")
 	}
 }
 

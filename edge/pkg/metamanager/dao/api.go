@@ -151,6 +151,17 @@ type Reader interface {
 	Resources(ctx context.Context) ([]ResourceCount, error)
 }
 
+// ListStreamer is implemented by readers that can pass a list's items to a
+// function as they are read instead of collecting them (Store does).
+type ListStreamer interface {
+	// ListFunc is List calling fn with each item, in order, in the list's
+	// read transaction; rev is the list's revision. item.Data may alias a
+	// buffer valid only during that call. The result has no Items.
+	ListFunc(ctx context.Context, gvr schema.GroupVersionResource, opts ListOptions, fn func(rev int64, item Stored) error) (ListResult, error)
+}
+
+var _ ListStreamer = (*Store)(nil)
+
 // ResourceCount is the number of objects of one GVR.
 type ResourceCount struct {
 	GVR   schema.GroupVersionResource

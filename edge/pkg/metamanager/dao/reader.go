@@ -345,6 +345,35 @@ func keyLess(ans, aname, bns, bname string) bool {
 
 // List implements Reader.
 func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts ListOptions) (ListResult, error) {
+	capHint := int64(256)
+	if opts.Limit > 0 && opts.Limit < 4096 {
+		capHint = opts.Limit
+	}
+	items := make([]Stored, 0, capHint)
+	var mem slab
+	res, err := s.ListFunc(ctx, gvr, opts, func(_ int64, st Stored) error {
+		st.Data = mem.copy(st.Data)
+		items = append(items, st)
+		return nil
+	})
+	if err != nil {
+		return ListResult{}, err
+	}
+	res.Items = items
+	return res, nil
+}
+
+// ListFunc is List without collecting the items: it calls fn with each item
+// in key order, as the rows are read, inside the one read transaction of the
+// list; rev is the revision the list is read at (the same in every call, and
+// the result's Revision). The returned ListResult has no Items; its Continue
+// and Remaining are only known once every item has been passed to fn.
+//
+// item.Data may alias a buffer that is valid only during that call of fn: fn
+// must copy what it keeps. An error from fn stops the list and is returned
+// as it is. Errors known before the first row (ErrCompacted,
+// ErrFutureRevision, a bad After key) are returned before fn is ever called.
+func (s *Store) ListFunc(ctx context.Context, gvr schema.GroupVersionResource, opts ListOptions, fn func(rev int64, item Stored) error) (ListResult, error) {
 	var afterNS, afterName string
 	hasAfter := opts.After != ""
 	if hasAfter {
@@ -389,13 +418,9 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 		}
 	}
 
-	want := int64(-1) // items to collect (limit+1 to detect more); -1 = all
-	if opts.Limit > 0 {
-		want = opts.Limit + 1
-	}
 	sqlLimit := int64(0)
-	if want > 0 && !f.inGo() {
-		sqlLimit = want
+	if opts.Limit > 0 && !f.inGo() {
+		sqlLimit = opts.Limit + 1 // one more, to know whether there is more
 	}
 	cols := "o.namespace, o.name, o.kind, o.revision, o.cloud_rv, coalesce(o.labels, ''), coalesce(o.fields, ''), o.data"
 	if opts.DataOnly && !f.inGo() {
@@ -409,18 +434,27 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 	}
 	defer rows.Close()
 
-	capHint := int64(256)
-	if want > 0 && want < 4096 {
-		capHint = want
+	// emit passes one item to fn, unless the page is already full: then
+	// there is more, and the list stops.
+	var (
+		n                int64
+		more             bool
+		lastNS, lastName string
+	)
+	emit := func(st Stored) error {
+		if opts.Limit > 0 && n >= opts.Limit {
+			more = true
+			return nil
+		}
+		n++
+		lastNS, lastName = st.Namespace, st.Name
+		return fn(rev, st)
 	}
-	items := make([]Stored, 0, capHint)
-	var mem slab
 	var ns, name, kind, cloudRV, lraw, fraw string
 	var orev int64
 	var data sql.RawBytes
 	hi := 0
-	full := func() bool { return want > 0 && int64(len(items)) >= want }
-	for !full() && rows.Next() {
+	for !more && rows.Next() {
 		if err := rows.Scan(&ns, &name, &kind, &orev, &cloudRV, &lraw, &fraw, &data); err != nil {
 			return ListResult{}, err
 		}
@@ -433,14 +467,16 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 				continue
 			}
 		}
-		for hi < len(hist) && !full() && keyLess(hist[hi].Namespace, hist[hi].Name, ns, name) {
-			items = append(items, hist[hi].Stored)
+		for hi < len(hist) && !more && keyLess(hist[hi].Namespace, hist[hi].Name, ns, name) {
+			if err := emit(hist[hi].Stored); err != nil {
+				return ListResult{}, err
+			}
 			hi++
 		}
-		if full() {
+		if more {
 			break
 		}
-		st := Stored{Key: Key{GVR: gvr, Namespace: ns, Name: name}, Kind: kind, Revision: orev, CloudRV: cloudRV, Data: mem.copy(data)}
+		st := Stored{Key: Key{GVR: gvr, Namespace: ns, Name: name}, Kind: kind, Revision: orev, CloudRV: cloudRV, Data: data}
 		if !opts.DataOnly {
 			if st.Labels, err = decodeStringMapString(lraw); err != nil {
 				return ListResult{}, err
@@ -449,32 +485,33 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, opts 
 				return ListResult{}, err
 			}
 		}
-		items = append(items, st)
+		if err := emit(st); err != nil {
+			return ListResult{}, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return ListResult{}, err
 	}
 	rows.Close()
-	for hi < len(hist) && !full() {
-		items = append(items, hist[hi].Stored)
+	for hi < len(hist) && !more {
+		if err := emit(hist[hi].Stored); err != nil {
+			return ListResult{}, err
+		}
 		hi++
 	}
-	if want > 0 && int64(len(items)) > opts.Limit {
-		items = items[:opts.Limit]
-		last := items[len(items)-1]
-		res.Continue = KeyString(last.Namespace, last.Name)
-		n, err := s.count(ctx, tx, &f, last.Namespace, last.Name, maxRev)
+	if more {
+		res.Continue = KeyString(lastNS, lastName)
+		n, err := s.count(ctx, tx, &f, lastNS, lastName, maxRev)
 		if err != nil {
 			return ListResult{}, err
 		}
 		for _, h := range hist {
-			if keyLess(last.Namespace, last.Name, h.Namespace, h.Name) {
+			if keyLess(lastNS, lastName, h.Namespace, h.Name) {
 				n++
 			}
 		}
 		res.Remaining = n
 	}
-	res.Items = items
 	return res, nil
 }
 

@@ -44,6 +44,34 @@ func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, opts
 	return c.r.List(ctx, gvr, opts)
 }
 
+// ListFunc is List without collecting the items: fn is called with each
+// item in key order while the rows are read, in the list's one read
+// transaction, with rev the revision of the list (the result's Revision).
+// item.Data may alias a buffer valid only during that call of fn (copy what
+// you keep). The result has no Items; its Continue and Remaining are known
+// only at the end. Errors that can be known before the first item
+// (ErrCompacted, ErrFutureRevision, a bad continue key) are returned before
+// fn is called; an error from fn stops the list and is returned.
+//
+// Readers that cannot stream are served by List (the items are collected,
+// then passed to fn).
+func (c *Client) ListFunc(ctx context.Context, gvr schema.GroupVersionResource, opts ListOptions, fn func(rev int64, item Object) error) (ListResult, error) {
+	if ls, ok := c.r.(dao.ListStreamer); ok {
+		return ls.ListFunc(ctx, gvr, opts, fn)
+	}
+	res, err := c.r.List(ctx, gvr, opts)
+	if err != nil {
+		return ListResult{}, err
+	}
+	for _, it := range res.Items {
+		if err := fn(res.Revision, it); err != nil {
+			return ListResult{}, err
+		}
+	}
+	res.Items = nil
+	return res, nil
+}
+
 // Events returns up to limit events after the revision (ErrCompacted if it is
 // older than CompactedRevision, ErrFutureRevision if newer than Revision).
 func (c *Client) Events(ctx context.Context, after int64, limit int) ([]Event, error) {
