@@ -68,6 +68,11 @@ type Options struct {
 	// RingSize is the number of recent events kept in memory for resumes
 	// that need no History read. Default 10,000.
 	RingSize int
+	// RingBytes bounds the object bytes (Object + PrevObject) the ring
+	// holds, whichever of it and RingSize is reached first: 10,000 events of
+	// 4 KB pods would otherwise pin ~90 MB. Older resumes read History.
+	// Default 32 MiB.
+	RingBytes int64
 	// MaxQueueEvents and MaxQueueBytes bound each watcher's backlog (events
 	// published but not yet taken by its reader). Crossing either evicts the
 	// watcher. Bytes count the object each delivery will send. A single event
@@ -93,6 +98,7 @@ type Options struct {
 
 const (
 	defaultRingSize         = 10000
+	defaultRingBytes        = 32 << 20
 	defaultMaxQueueEvents   = 1000
 	defaultMaxQueueBytes    = 16 << 20
 	defaultMaxWatchers      = 10000
@@ -169,6 +175,7 @@ type Hub struct {
 	ring      []event.Event
 	ringStart int
 	ringLen   int
+	ringBytes int64 // ringCost of the events in the ring
 	// ringBase: every event with revision > ringBase is in the ring (or not
 	// yet published). It is the revision of the last event pushed out of the
 	// ring, or History.Revision() at New.
@@ -194,6 +201,9 @@ type gvrIndex struct {
 func New(h History, opts Options) *Hub {
 	if opts.RingSize <= 0 {
 		opts.RingSize = defaultRingSize
+	}
+	if opts.RingBytes <= 0 {
+		opts.RingBytes = defaultRingBytes
 	}
 	if opts.MaxQueueEvents <= 0 {
 		opts.MaxQueueEvents = defaultMaxQueueEvents
@@ -296,15 +306,27 @@ func (h *Hub) offer(ws []*Watcher, ev *event.Event, sh **Shared) {
 
 func (h *Hub) appendRing(ev *event.Event) {
 	size := len(h.ring)
-	if h.ringLen < size {
-		h.ring[(h.ringStart+h.ringLen)%size] = *ev
-		h.ringLen++
-		return
+	cost := ringCost(ev)
+	for h.ringLen > 0 && (h.ringLen == size || h.ringBytes+cost > h.opts.RingBytes) {
+		h.dropOldest()
 	}
-	h.ringBase = h.ring[h.ringStart].Revision
-	h.ring[h.ringStart] = *ev
-	h.ringStart = (h.ringStart + 1) % size
+	h.ring[(h.ringStart+h.ringLen)%size] = *ev
+	h.ringLen++
+	h.ringBytes += cost
 }
+
+// dropOldest forgets the oldest ring event; resumes from before it read
+// History from now on.
+func (h *Hub) dropOldest() {
+	old := &h.ring[h.ringStart]
+	h.ringBase = old.Revision
+	h.ringBytes -= ringCost(old)
+	*old = event.Event{} // release the object bytes
+	h.ringStart = (h.ringStart + 1) % len(h.ring)
+	h.ringLen--
+}
+
+func ringCost(ev *event.Event) int64 { return int64(len(ev.Object) + len(ev.PrevObject)) }
 
 func (h *Hub) ringAt(i int) *event.Event { return &h.ring[(h.ringStart+i)%len(h.ring)] }
 

@@ -106,6 +106,30 @@ func TestResumeFromHistory(t *testing.T) {
 	}
 }
 
+// TestRingBoundedByBytes: the ring keeps at most RingBytes of objects even
+// when RingSize would allow more; a resume from before it reads History and
+// is still exact.
+func TestRingBoundedByBytes(t *testing.T) {
+	s := newTestStore(t, Options{RingSize: 1000, RingBytes: 400})
+	commitPods(s, 100) // each object is ~40 bytes: ~10 fit
+	s.hub.mu.Lock()
+	n, bytes := s.hub.ringLen, s.hub.ringBytes
+	s.hub.mu.Unlock()
+	if n == 0 || n > 12 || bytes > 400 {
+		t.Fatalf("ring holds %d events, %d bytes; want about 10 within 400 bytes", n, bytes)
+	}
+	w, err := s.hub.Watch(context.Background(), Request{GVR: pods, From: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := revisions(collectN(t, w, 50)); !reflect.DeepEqual(got, seq(51, 100)) {
+		t.Fatalf("got %v", got)
+	}
+	if s.hist.readCount() == 0 {
+		t.Fatal("a resume from before the byte-bounded ring did not read History")
+	}
+}
+
 // While a watcher pages through History, the writer keeps committing and
 // publishing, pushing the ring forward under it. The stream must still be
 // exactly every event after From, once.
