@@ -18,9 +18,22 @@ import (
 type Config struct {
 	// DataDir holds edgecore.db and edgecore.sock; "" = the default data
 	// directory (see defaultDataDir). --data-dir overrides it.
-	DataDir string  `json:"dataDir"`
-	Modules Modules `json:"modules"`
+	DataDir string `json:"dataDir"`
+	// MemoryLimitMiB is the Go runtime's soft memory limit
+	// (runtime/debug.SetMemoryLimit): near it the garbage collector runs
+	// more often and returns free heap to the OS, so a burst (a big list,
+	// many watchers starting) does not leave hundreds of MB resident.
+	// 0 = no limit. The GOMEMLIMIT environment variable, when set, wins.
+	// It bounds Go's memory only (not SQLite's page caches nor the
+	// binary), and it is soft: a live heap above it is not an error, the
+	// GC then just runs (at most ~50 % of the CPU) until it is not.
+	MemoryLimitMiB int64   `json:"memoryLimitMiB"`
+	Modules        Modules `json:"modules"`
 }
+
+// DefaultMemoryLimitMiB is Config.MemoryLimitMiB's default: DESIGN §4's
+// 150 MB of resident memory, less what is not Go heap.
+const DefaultMemoryLimitMiB = 128
 
 // Modules are the per-module sections.
 type Modules struct {
@@ -32,6 +45,7 @@ type Modules struct {
 // DefaultConfig is the embedded default configuration.
 func DefaultConfig() Config {
 	return Config{
+		MemoryLimitMiB: DefaultMemoryLimitMiB,
 		Modules: Modules{
 			MetaManager: metamanager.DefaultConfig(),
 			EdgeHub:     edgehub.DefaultConfig(),

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -87,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *lwAddr != "" {
 		cfg.Modules.LWServer.Address = *lwAddr
 	}
+	setMemoryLimit(cfg.MemoryLimitMiB)
 	// EDGECORE_CPUPROFILE=FILE writes a CPU profile of the whole run (for
 	// benchmarks; see tests/integration BenchmarkIngest).
 	if p := os.Getenv("EDGECORE_CPUPROFILE"); p != "" {
@@ -101,6 +103,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// setMemoryLimit applies Config.MemoryLimitMiB unless GOMEMLIMIT is set
+// (the runtime has applied that one already).
+func setMemoryLimit(mib int64) {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" {
+		klog.Infof("edgecore: memory limit from GOMEMLIMIT=%s", v)
+		return
+	}
+	if mib <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(mib << 20)
+	klog.Infof("edgecore: soft memory limit %d MiB (memoryLimitMiB)", mib)
 }
 
 // apiServer is what serve needs of the Kubernetes API side (lwserver and its
