@@ -72,6 +72,15 @@ type ListOptions struct {
 	After string
 	// Limit caps the number of items; 0 = no limit.
 	Limit int64
+	// LimitBytes ends the page once its items' Data add up to at least
+	// this many bytes (it has at least one item); 0 = no byte limit. With
+	// Limit, whichever is reached first. For readers that hold a page in
+	// memory (a watch's initial state): a page of Limit 4 KB pods is
+	// Limit × 4 KB, per reader.
+	LimitBytes int64
+	// NoRemaining skips counting the items after a page (ListResult.Remaining
+	// is then -1): a second query per page that only list metadata shows.
+	NoRemaining bool
 	// DataOnly leaves the Items' Labels and Fields nil (selectors still
 	// apply): for callers that serve only Data, it saves decoding two maps
 	// per item.

@@ -84,3 +84,52 @@ func TestListFuncErrors(t *testing.T) {
 		t.Fatalf("fn error: err %v after %d calls", err, called)
 	}
 }
+
+// LimitBytes pages by size: every item once, in order, each page just
+// reaching the budget; NoRemaining skips the count.
+func TestListLimitBytes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t, Options{CompactInterval: -1})
+	for i := 0; i < 30; i++ {
+		mustPut(t, s, podPut("ns", fmt.Sprintf("p-%02d", i), nil, "n1", fmt.Sprint(i+1), 200*(i%4)))
+	}
+	whole, err := s.List(ctx, podsGVR, ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const budget = 1500
+	for _, limit := range []int64{0, 3} {
+		var got []string
+		opts := ListOptions{LimitBytes: budget, Limit: limit, NoRemaining: true}
+		for pages := 0; ; pages++ {
+			if pages > 40 {
+				t.Fatal("too many pages")
+			}
+			res, err := s.List(ctx, podsGVR, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var size int64
+			for i, it := range res.Items {
+				if i > 0 && size >= budget {
+					t.Fatalf("page went on past %d bytes", budget)
+				}
+				size += int64(len(it.Data))
+			}
+			if res.Continue != "" && size < budget && (limit == 0 || int64(len(res.Items)) < limit) {
+				t.Fatalf("page of %d bytes, %d items ended early", size, len(res.Items))
+			}
+			if res.Continue != "" && res.Remaining != -1 {
+				t.Fatalf("NoRemaining: Remaining %d", res.Remaining)
+			}
+			got = append(got, keysOf(res.Items)...)
+			if res.Continue == "" {
+				break
+			}
+			opts.After, opts.Revision = res.Continue, res.Revision
+		}
+		if fmt.Sprint(got) != fmt.Sprint(keysOf(whole.Items)) {
+			t.Fatalf("limit %d: paged %v, want %v", limit, got, keysOf(whole.Items))
+		}
+	}
+}

@@ -437,16 +437,17 @@ func (s *Store) ListFunc(ctx context.Context, gvr schema.GroupVersionResource, o
 	// emit passes one item to fn, unless the page is already full: then
 	// there is more, and the list stops.
 	var (
-		n                int64
+		n, nbytes        int64
 		more             bool
 		lastNS, lastName string
 	)
 	emit := func(st Stored) error {
-		if opts.Limit > 0 && n >= opts.Limit {
+		if (opts.Limit > 0 && n >= opts.Limit) || (opts.LimitBytes > 0 && n > 0 && nbytes >= opts.LimitBytes) {
 			more = true
 			return nil
 		}
 		n++
+		nbytes += int64(len(st.Data))
 		lastNS, lastName = st.Namespace, st.Name
 		return fn(rev, st)
 	}
@@ -501,6 +502,10 @@ func (s *Store) ListFunc(ctx context.Context, gvr schema.GroupVersionResource, o
 	}
 	if more {
 		res.Continue = KeyString(lastNS, lastName)
+		if opts.NoRemaining {
+			res.Remaining = -1
+			return res, nil
+		}
 		n, err := s.count(ctx, tx, &f, lastNS, lastName, maxRev)
 		if err != nil {
 			return ListResult{}, err
