@@ -39,6 +39,7 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	hub := watchhub.New(metaclient.New(store), watchhub.Options{
 		RingSize:         lc.WatchCacheEvents,
+		RingBytes:        lc.WatchCacheBytes,
 		MaxQueueEvents:   lc.WatcherQueueEvents,
 		MaxQueueBytes:    lc.WatcherQueueBytes,
 		MaxWatchers:      lc.MaxWatchers,

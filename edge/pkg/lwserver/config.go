@@ -12,11 +12,14 @@ type Config struct {
 	// Address is HOST:PORT to serve the Kubernetes API on.
 	Address string `json:"address"`
 	// Watch limits (DESIGN §3.5).
-	MaxWatchers        int             `json:"maxWatchers"`
-	WatcherQueueEvents int             `json:"watcherQueueEvents"`
-	WatcherQueueBytes  int64           `json:"watcherQueueBytes"`
-	WatchCacheEvents   int             `json:"watchCacheEvents"`
-	BookmarkInterval   metav1.Duration `json:"bookmarkInterval"`
+	MaxWatchers        int   `json:"maxWatchers"`
+	WatcherQueueEvents int   `json:"watcherQueueEvents"`
+	WatcherQueueBytes  int64 `json:"watcherQueueBytes"`
+	WatchCacheEvents   int   `json:"watchCacheEvents"`
+	// WatchCacheBytes bounds the object bytes of the in-memory event ring;
+	// resumes from before it read the event log in edgecore.db.
+	WatchCacheBytes  int64           `json:"watchCacheBytes"`
+	BookmarkInterval metav1.Duration `json:"bookmarkInterval"`
 	// MaxRequestBodyBytes bounds request bodies (413 beyond).
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
 }
@@ -30,6 +33,7 @@ func DefaultConfig() Config {
 		WatcherQueueEvents:  1000,
 		WatcherQueueBytes:   16 << 20,
 		WatchCacheEvents:    10000,
+		WatchCacheBytes:     32 << 20,
 		BookmarkInterval:    metav1.Duration{Duration: time.Minute},
 		MaxRequestBodyBytes: 3 << 20,
 	}

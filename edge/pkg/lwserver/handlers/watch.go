@@ -305,6 +305,9 @@ func (s *watchServer) pageOptions(req *Request, rev int64, after string) metacli
 		After:     after,
 		Limit:     int64(s.opts.InitialPageSize),
 		DataOnly:  true,
+		// The initial events carry no remainingItemCount: skip the count
+		// query each page would otherwise run.
+		NoRemaining: true,
 	}
 }
 
