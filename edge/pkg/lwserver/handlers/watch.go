@@ -95,6 +95,9 @@ type watchServer struct {
 	// active counts ServeWatch calls writing a stream: Wait waits for it
 	// to reach zero (the http.Server does not track hijacked connections).
 	active atomic.Int64
+	// pages shares the initial state's pages (and their frames) between
+	// watches that start together.
+	pages *pageCache
 }
 
 // Wait returns when no watch stream is being written any more (each has
@@ -140,6 +143,7 @@ func NewWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) WatchServe
 			Help: "Watch streams ended, by reason (timeout, client, shutdown, expired, error, closed).",
 		}, []string{"reason"}),
 	}
+	s.pages = newPageCache(h.store.List)
 	var stopAll context.CancelFunc
 	s.stopCtx, stopAll = context.WithCancel(context.Background())
 	go func() {
@@ -228,7 +232,7 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 	// the stream begins: the first page of the initial state (its revision
 	// is where the watch starts) and the hub's admission (429).
 	var (
-		first   *metaclient.ListResult
+		first   *page
 		pending error // sent as an ERROR event once the stream has begun
 		future  bool  // resourceVersion newer than the store: wait in-stream
 		wch     *watchhub.Watcher
@@ -241,13 +245,13 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 				break
 			}
 		}
-		res, err := s.h.store.List(ctx, req.Resource.GVR, s.pageOptions(req, 0, ""))
+		p, err := s.firstPage(ctx, req)
 		if err != nil {
 			s.h.WriteError(w, r, storeError(err, req.GroupResource(), ""))
 			return
 		}
-		first = &res
-		hreq.From = res.Revision
+		first = p
+		hreq.From = p.res.Revision
 	case modeFrom:
 		hreq.From = rv
 		if rv == 0 {
@@ -293,6 +297,22 @@ func (s *watchServer) timeout(req *Request) time.Duration {
 		return time.Duration(*ts) * time.Second
 	}
 	return time.Duration(float64(s.opts.MinRequestTimeout) * (1 + rand.Float64()))
+}
+
+// firstPage reads the first page of the initial state at the store's
+// current revision, named: watches starting together share the pages of
+// that revision (pageCache); a read "at the current revision" (0) could not
+// be shared.
+func (s *watchServer) firstPage(ctx context.Context, req *Request) (*page, error) {
+	if rev := s.h.store.Revision(); rev > 0 {
+		p, err := s.pages.get(ctx, req.Resource.GVR, s.pageOptions(req, rev, ""))
+		if err == nil || !(errors.Is(err, metaclient.ErrFutureRevision) || errors.Is(err, metaclient.ErrCompacted)) {
+			return p, err
+		}
+		// The revision moved under the read (a store that went backwards,
+		// a compaction racing): read at whatever is current.
+	}
+	return s.pages.get(ctx, req.Resource.GVR, s.pageOptions(req, 0, ""))
 }
 
 // pageOptions reads one page of the initial state at rev (0 = current).
@@ -444,7 +464,7 @@ func (st *stream) sendError(err error) {
 }
 
 // serve writes the whole stream and returns why it ended.
-func (st *stream) serve(first *metaclient.ListResult, wch *watchhub.Watcher, hreq watchhub.Request, mode watchMode, pending error, future bool) string {
+func (st *stream) serve(first *page, wch *watchhub.Watcher, hreq watchhub.Request, mode watchMode, pending error, future bool) string {
 	st.begin()
 
 	if pending != nil {
@@ -502,29 +522,23 @@ func (st *stream) waitAndWatch(hreq watchhub.Request) (*watchhub.Watcher, error)
 
 // sendInitial writes the initial state, page by page at the first page's
 // revision, as ADDED events; with bookmark, the initial-events-end bookmark.
-func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) string {
-	rev := first.Revision
-	page := first
+func (st *stream) sendInitial(first *page, bookmark bool) string {
+	rev := first.res.Revision
+	p := first
 	for {
 		st.deadline()
-		for i := range page.Items {
-			if err := st.enc.writeInitial(st, page.Items[i].Data, page.Items[i].Revision); err != nil {
-				st.sendError(ErrInternal(err))
-				return "error"
-			}
-			if st.failed() {
-				return "client"
-			}
+		if reason := st.writePage(p); reason != "" {
+			return reason
 		}
-		if page.Continue == "" {
+		if p.res.Continue == "" {
 			break
 		}
 		if reason := st.done(); reason != "" {
 			return reason
 		}
-		after := page.Continue
-		page.Items = nil // let the previous page go before reading the next
-		res, err := st.s.h.store.List(st.ctx, st.req.Resource.GVR, st.s.pageOptions(st.req, rev, after))
+		after := p.res.Continue
+		p = nil // let the previous page go before reading the next
+		next, err := st.s.pages.get(st.ctx, st.req.Resource.GVR, st.s.pageOptions(st.req, rev, after))
 		if err != nil {
 			if st.ctx.Err() != nil {
 				return "client"
@@ -536,7 +550,7 @@ func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) strin
 			st.sendError(storeError(err, st.req.GroupResource(), ""))
 			return "error"
 		}
-		page = &res
+		p = next
 	}
 	if bookmark {
 		b, err := st.enc.bookmark(rev, true)
@@ -549,6 +563,57 @@ func (st *stream) sendInitial(first *metaclient.ListResult, bookmark bool) strin
 	st.flush()
 	if st.failed() {
 		return "client"
+	}
+	return ""
+}
+
+// writePage writes the ADDED events of one page of the initial state. A
+// page shared through the pageCache is written as one run of frames built
+// once for every stream of the same encoding (not for Table, whose first
+// event carries the column definitions); otherwise event by event.
+func (st *stream) writePage(p *page) string {
+	items := p.res.Items
+	if p.shared && st.enc.kind != encTableJSON && len(items) > 0 {
+		enc := st.enc
+		b, ok := st.s.pages.frame(p, enc.keys[0][0][0], func() ([]byte, bool) {
+			n := 0
+			for i := range items {
+				n += len(items[i].Data) + 32
+			}
+			out := make([]byte, 0, n)
+			if enc.kind == encJSON {
+				for i := range items {
+					out = append(out, jsonEventPrefix(watch.Added)...)
+					out = append(out, items[i].Data...)
+					out = append(out, jsonEventSuffix...)
+				}
+				return out, true
+			}
+			for i := range items {
+				f, err := enc.frame(watch.Added, items[i].Data, items[i].Revision, false)
+				if err != nil {
+					return nil, false
+				}
+				out = append(out, f...)
+			}
+			return out, true
+		})
+		if ok {
+			st.writeShared(b) // shared by every stream: referenced, not copied
+			if st.failed() {
+				return "client"
+			}
+			return ""
+		}
+	}
+	for i := range items {
+		if err := st.enc.writeInitial(st, items[i].Data, items[i].Revision); err != nil {
+			st.sendError(ErrInternal(err))
+			return "error"
+		}
+		if st.failed() {
+			return "client"
+		}
 	}
 	return ""
 }
