@@ -142,8 +142,16 @@ func runUntilKilled(t *testing.T, e *Edgecore, m *crashModel, rnd *rand.Rand, d 
 		}
 	}()
 	killed := make(chan struct{})
+	firstAck := make(chan struct{})
 	var killing atomic.Bool
 	go func() {
+		// The random point is measured from the first acknowledgement, not
+		// from the start: on a loaded machine a restart can take longer than
+		// d, and a kill before anything was acknowledged proves nothing.
+		select {
+		case <-firstAck:
+		case <-time.After(30 * time.Second):
+		}
 		time.Sleep(d)
 		killing.Store(true)
 		e.Kill()
@@ -169,6 +177,9 @@ func runUntilKilled(t *testing.T, e *Edgecore, m *crashModel, rnd *rand.Rand, d 
 			t.Fatalf("error reply: %s", r.Raw)
 		}
 		acks++
+		if acks == 1 {
+			close(firstAck)
+		}
 		m.mu.Lock()
 		switch s.kind {
 		case "cm":
