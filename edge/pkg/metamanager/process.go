@@ -47,6 +47,9 @@ type item struct {
 	// store's single writer only splices the revision in (puts only).
 	data  []byte
 	rvOff int
+	// labelsJSON / fieldsJSON: labels and fields encoded for the store, here
+	// rather than on its writer (puts only).
+	labelsJSON, fieldsJSON []byte
 }
 
 // plan is a validated message: everything that can be checked without the
@@ -420,6 +423,7 @@ func (m *MetaManager) prepareItem(kr kube.Resource, res Resource, obj map[string
 			return item{}, fmt.Errorf("encode: %v", err)
 		}
 		it.data, it.rvOff = data, off
+		it.labelsJSON, it.fieldsJSON = dao.EncodeStringMap(labels), dao.EncodeStringMap(fields)
 	}
 	return it, nil
 }
@@ -713,6 +717,7 @@ func applyPut(tx dao.Tx, it *item, crds *[]crdChange) error {
 		Key: it.key, Kind: it.kind, CloudRV: it.cloudRV,
 		Object: it.obj, Labels: it.labels, Fields: it.fields,
 		Data: it.data, RVOffset: it.rvOff,
+		LabelsJSON: it.labelsJSON, FieldsJSON: it.fieldsJSON,
 	}); err != nil {
 		return err
 	}

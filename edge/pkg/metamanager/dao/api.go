@@ -117,6 +117,10 @@ type PutRequest struct {
 	// stores the result. Data is not modified.
 	Data     []byte
 	RVOffset int
+	// LabelsJSON / FieldsJSON, when not nil, are EncodeStringMap(Labels) /
+	// EncodeStringMap(Fields), encoded on the caller's goroutine (off the
+	// single writer).
+	LabelsJSON, FieldsJSON []byte
 }
 
 // Tx is what a write sees inside the writer's transaction. Everything done

@@ -40,6 +40,10 @@ func ParseAfter(after string) (namespace, name string, err error) {
 	return after[:i], after[i+1:], nil
 }
 
+// EncodeStringMap is the stored form of a label or field set (nil when
+// empty), for PutRequest.LabelsJSON / FieldsJSON.
+func EncodeStringMap(m map[string]string) []byte { return encodeStringMap(m) }
+
 // encodeStringMap encodes a label or field set; empty sets are NULL.
 func encodeStringMap(m map[string]string) []byte {
 	if len(m) == 0 {

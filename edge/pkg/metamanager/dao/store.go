@@ -96,9 +96,13 @@ type subHolder struct{ s event.Subscriber }
 // Update functions run on the writer goroutine: they must not call Update
 // themselves and should not block.
 type Store struct {
-	path  string
-	opts  Options
-	db    *sql.DB
+	path string
+	opts Options
+	db   *sql.DB
+	// wdb holds the writer's connection alone, opened without SQLite's
+	// per-connection mutex (_mutex=no: serialized mode takes and releases
+	// it around every API call); only the writer goroutine uses it.
+	wdb   *sql.DB
 	orm   orm.Ormer
 	alias string
 
@@ -211,9 +215,14 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil
 	}}
 	db := sql.OpenDB(&connector{drv: drv, dsn: dsn})
-	// + the writer and the background checkpointer
-	db.SetMaxOpenConns(opts.ReadConns + 2)
-	db.SetMaxIdleConns(opts.ReadConns + 2)
+	wdb := sql.OpenDB(&connector{drv: drv, dsn: dsn + "&_mutex=no"})
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	// + the background checkpointer (the writer has its own, wdb)
+	db.SetMaxOpenConns(opts.ReadConns + 1)
+	db.SetMaxIdleConns(opts.ReadConns + 1)
 	db.SetConnMaxLifetime(0)
 	// The writer and the checkpointer hold their connections for good;
 	// read connections idle for long are closed (their page caches freed).
@@ -223,6 +232,7 @@ func Open(path string, opts Options) (*Store, error) {
 		path:    path,
 		opts:    opts,
 		db:      db,
+		wdb:     wdb,
 		reqs:    make(chan *request, 2*opts.MaxBatch),
 		compact: make(chan chan error),
 		quit:    make(chan struct{}),
@@ -232,6 +242,7 @@ func Open(path string, opts Options) (*Store, error) {
 		s.sub.Store(&subHolder{opts.Subscriber})
 	}
 	if err := s.init(); err != nil {
+		wdb.Close()
 		db.Close()
 		return nil, err
 	}
@@ -289,7 +300,7 @@ func (s *Store) init() error {
 		s.rev.Store(maxEv.Int64)
 	}
 
-	c, err := s.db.Conn(context.Background())
+	c, err := s.wdb.Conn(context.Background())
 	if err != nil {
 		return err
 	}
@@ -347,8 +358,9 @@ func (s *Store) Close() error {
 		<-s.ckptDone
 		s.ws.close()
 		err1 := s.wconn.Close()
-		err2 := s.db.Close()
-		s.closeErr = errors.Join(err1, err2)
+		err2 := s.wdb.Close()
+		err3 := s.db.Close()
+		s.closeErr = errors.Join(err1, err2, err3)
 	})
 	return s.closeErr
 }

@@ -466,8 +466,13 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 		}
 		setResourceVersion(req.Object, rev)
 	}
-	labelsRaw := encodeStringMap(req.Labels)
-	fieldsRaw := encodeStringMap(req.Fields)
+	labelsRaw, fieldsRaw := req.LabelsJSON, req.FieldsJSON
+	if labelsRaw == nil {
+		labelsRaw = encodeStringMap(req.Labels)
+	}
+	if fieldsRaw == nil {
+		fieldsRaw = encodeStringMap(req.Fields)
+	}
 	if err := t.beginWrite(); err != nil {
 		return Stored{}, err
 	}
