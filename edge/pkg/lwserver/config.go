@@ -17,7 +17,8 @@ type Config struct {
 	WatcherQueueBytes  int64 `json:"watcherQueueBytes"`
 	WatchCacheEvents   int   `json:"watchCacheEvents"`
 	// WatchCacheBytes bounds the object bytes of the in-memory event ring;
-	// resumes from before it read the event log in edgecore.db.
+	// resumes from before it read the event log in edgecore.db (exact, just
+	// slower). 16 MiB keeps ~2,000 pod updates of 4 KB in memory.
 	WatchCacheBytes  int64           `json:"watchCacheBytes"`
 	BookmarkInterval metav1.Duration `json:"bookmarkInterval"`
 	// MaxRequestBodyBytes bounds request bodies (413 beyond).
@@ -33,7 +34,7 @@ func DefaultConfig() Config {
 		WatcherQueueEvents:  1000,
 		WatcherQueueBytes:   16 << 20,
 		WatchCacheEvents:    10000,
-		WatchCacheBytes:     32 << 20,
+		WatchCacheBytes:     16 << 20,
 		BookmarkInterval:    metav1.Duration{Duration: time.Minute},
 		MaxRequestBodyBytes: 3 << 20,
 	}
