@@ -31,13 +31,13 @@ type Config struct {
 	Modules        Modules `json:"modules"`
 }
 
-// DefaultMemoryLimitMiB is Config.MemoryLimitMiB's default: a safety net
-// above the working set of normal load (100 watchers at 10k pods stay near
-// 120 MB without any limit), not a target. Measured: a 128 MiB limit held the
-// list phase at 166 MB instead of 244 MB, but 1,000 watchers starting from
-// resourceVersion=0 (live heap ~350 MB) then took 27 s instead of 9 s, the GC
-// taking half the CPU; and Table lists slowed by ~30 %.
-const DefaultMemoryLimitMiB = 512
+// DefaultMemoryLimitMiB is Config.MemoryLimitMiB's default: DESIGN §4's
+// 150 MB of resident memory, less what is not Go heap. Without it the GC's
+// slack let 100 watchers at 10k pods peak at 150–240 MB (VmRSS) across runs;
+// with it ~155 MB. It costs Table lists ~30 % (still inside their target). It
+// once made 1,000 simultaneous initial watches 3× slower (the GC at half the
+// CPU); since watches share their initial pages that case stays at ~3 s.
+const DefaultMemoryLimitMiB = 128
 
 // Modules are the per-module sections.
 type Modules struct {

@@ -72,7 +72,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		t.Fatalf("run --defaultconfig = %d, stderr: %s", code, stderr.String())
 	}
 	printed := stdout.String()
-	for _, want := range []string{"eventLogWindowAge: 24h0m0s", "bookmarkInterval: 1m0s", "address: 127.0.0.1:10550", "memoryLimitMiB: 512"} {
+	for _, want := range []string{"eventLogWindowAge: 24h0m0s", "bookmarkInterval: 1m0s", "address: 127.0.0.1:10550", "memoryLimitMiB: 128"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("--defaultconfig output lacks %q:\n%s", want, printed)
 		}
