@@ -277,18 +277,6 @@ func (b *bench) runSize(n int) {
 			b.warnings = append(b.warnings, fmt.Sprintf("N=%d: edgecore did not answer HTTP (socket only)", n))
 		}
 	}
-	memRow := func(key string, v, anon int64) {
-		if pid > 0 && v > 0 {
-			c := cell{value: float64(v) / (1 << 20), single: true}
-			if anon > 0 {
-				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
-				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
-					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
-				}
-			}
-			b.res.set(key, col, c)
-		}
-	}
 
 	// Seed.
 	var ing ingestResult
@@ -363,7 +351,7 @@ func (b *bench) runSize(n int) {
 	}
 	if pid > 0 {
 		if st, err := procStatus(pid); err == nil {
-			memRow("mem-seeded", st["VmRSS"], st["RssAnon"])
+			b.memRow(pid, col, "mem-seeded", st["VmRSS"], st["RssAnon"])
 		}
 	}
 	noHTTP := func() {
@@ -383,7 +371,7 @@ func (b *bench) runSize(n int) {
 	}
 	if pid > 0 {
 		_, hwm, _ := procMem(pid)
-		memRow("mem-hwm", hwm, 0)
+		b.memRow(pid, col, "mem-hwm", hwm, 0)
 	}
 
 	// Cold start on the same data dir; the watch phases then run on the
@@ -420,24 +408,29 @@ func (b *bench) runSize(n int) {
 	}
 	if pid > 0 {
 		_, hwm, _ := procMem(pid)
-		memRow("mem-hwm2", hwm, 0)
+		b.memRow(pid, col, "mem-hwm2", hwm, 0)
 	}
+}
+
+// memRow records a resident-memory figure (bytes) of edgecore (pid) in
+// column col, noting its private part (anon) and how much of it is the mapped
+// edgecore.db. Nothing is recorded when the process is not ours (pid 0).
+func (b *bench) memRow(pid, col int, key string, v, anon int64) {
+	if pid <= 0 || v <= 0 {
+		return
+	}
+	c := cell{value: float64(v) / (1 << 20), single: true}
+	if anon > 0 {
+		c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
+		if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
+			c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
+		}
+	}
+	b.res.set(key, col, c)
 }
 
 // measureReads runs the get/list phases of one size.
 func (b *bench) measureReads(base string, pid, col int, ds *dataSet) {
-	memRow := func(key string, v, anon int64) {
-		if pid > 0 && v > 0 {
-			c := cell{value: float64(v) / (1 << 20), single: true}
-			if anon > 0 {
-				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
-				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
-					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
-				}
-			}
-			b.res.set(key, col, c)
-		}
-	}
 	var ms *memSampler
 	if pid > 0 {
 		ms = startMemSampler(pid)
@@ -489,7 +482,7 @@ func (b *bench) measureReads(base string, pid, col int, ds *dataSet) {
 	}
 	if ms != nil {
 		rss, anon := ms.stop()
-		memRow("mem-lists", rss, anon)
+		b.memRow(pid, col, "mem-lists", rss, anon)
 	}
 
 }
@@ -497,18 +490,6 @@ func (b *bench) measureReads(base string, pid, col int, ds *dataSet) {
 // measureWatches runs the watch phases of one size.
 func (b *bench) measureWatches(base, sock string, pid, col int, ds *dataSet) {
 	cfg := b.cfg
-	memRow := func(key string, v, anon int64) {
-		if pid > 0 && v > 0 {
-			c := cell{value: float64(v) / (1 << 20), single: true}
-			if anon > 0 {
-				c.note = fmt.Sprintf("RssAnon %s", fmtVal(float64(anon)/(1<<20), "MB"))
-				if k, r := fileMaps(pid, "/edgecore.db"); k > 0 {
-					c.note += fmt.Sprintf("; edgecore.db mapped %d× = %s of VmRSS now", k, fmtVal(float64(r)/(1<<20), "MB"))
-				}
-			}
-			b.res.set(key, col, c)
-		}
-	}
 	for _, w := range cfg.watchers {
 		fromRV0 := int64(w)*int64(ds.n) <= cfg.watchBudget
 		logf("watch phase W=%d (from resourceVersion=0: %v)", w, fromRV0)
@@ -536,7 +517,7 @@ func (b *bench) measureWatches(base, sock string, pid, col int, ds *dataSet) {
 					note: fmt.Sprintf("measured with %d watchers open", w)})
 			}
 		}
-		memRow("mem-w"+strconv.Itoa(w), wr.peakRSS, wr.peakAnon)
+		b.memRow(pid, col, "mem-w"+strconv.Itoa(w), wr.peakRSS, wr.peakAnon)
 		logf("W=%d initial %s; update %s", w, b.res.get(key, col).brief("ms"), b.res.get(lkey, col).brief("ms"))
 	}
 }
