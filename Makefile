@@ -64,7 +64,7 @@ FUZZTIME ?= 20s
 fuzz:
 	hack/fuzz.sh $(FUZZTIME)
 
-# End-to-end benchmark through the real binary (DESIGN §4); writes docs/benchmarks.md.
+# End-to-end benchmark through the real binary (docs/benchmarks.md lists the targets); writes docs/benchmarks.md.
 bench: build
 	$(GO) run ./hack/bench $(BENCH_FLAGS)
 
