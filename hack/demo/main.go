@@ -88,7 +88,24 @@ func main() {
 		log.Fatal(err)
 	}
 	w := &writer{w: bufio.NewWriter(f)}
+	writeNamespaces(w)
+	w.msg("insert", "null/node/edge-1", typed("v1", "Node", node()))
+	pods := demoPods()
+	writePods(w, pods)
+	writeConfigMaps(w)
+	writeSecrets(w)
+	writeServices(w, pods)
+	writeDevices(w)
+	if err := w.w.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "wrote %d messages to %s\n", w.n, *out)
+}
 
+func writeNamespaces(w *writer) {
 	for i, ns := range []string{"default", "kube-system", "demo"} {
 		w.msg("insert", "null/namespace/"+ns, typed("v1", "Namespace", obj{
 			"metadata": meta(ns, "", map[string]string{"kubernetes.io/metadata.name": ns}, time.Duration(i)*time.Second),
@@ -96,16 +113,18 @@ func main() {
 			"status":   obj{"phase": "Active"},
 		}))
 	}
+}
 
-	w.msg("insert", "null/node/edge-1", typed("v1", "Node", node()))
+// podSpec is one demo pod; services select pods by app.
+type podSpec struct {
+	ns, name, app, image string
+	port                 int
+	restarts             int
+	phase                string
+}
 
-	type podSpec struct {
-		ns, name, app, image string
-		port                 int
-		restarts             int
-		phase                string
-	}
-	pods := []podSpec{
+func demoPods() []podSpec {
+	return []podSpec{
 		{"default", "nginx-7c5ddbdf54-2xkqm", "nginx", "nginx:1.27.2", 80, 0, "Running"},
 		{"default", "nginx-7c5ddbdf54-9vfzt", "nginx", "nginx:1.27.2", 80, 1, "Running"},
 		{"default", "redis-0", "redis", "redis:7.4.1", 6379, 0, "Running"},
@@ -117,6 +136,9 @@ func main() {
 		{"demo", "mqtt-broker-0", "mqtt-broker", "eclipse-mosquitto:2.0.20", 1883, 0, "Running"},
 		{"demo", "data-sync-28871040-wq6nd", "data-sync", "ghcr.io/example/data-sync:1.2.0", 9090, 0, "Pending"},
 	}
+}
+
+func writePods(w *writer, pods []podSpec) {
 	for i, p := range pods {
 		pod := podObject(p.ns, p.name, p.app, p.image, p.port, p.restarts, p.phase, i)
 		if i%3 == 1 {
@@ -126,7 +148,9 @@ func main() {
 			w.msg("insert", p.ns+"/pod/"+p.name, typed("v1", "Pod", pod))
 		}
 	}
+}
 
+func writeConfigMaps(w *writer) {
 	cms := []struct{ ns, name string }{{"default", "nginx-conf"}, {"kube-system", "coredns"}, {"demo", "sensor-config"}, {"demo", "kube-root-ca.crt"}}
 	for i, c := range cms {
 		data := obj{"config.yaml": fmt.Sprintf("interval: %ds\nlevel: info\n", 10*(i+1))}
@@ -139,7 +163,9 @@ func main() {
 		}
 		w.msg("insert", c.ns+"/configmap/"+c.name, cm)
 	}
+}
 
+func writeSecrets(w *writer) {
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	w.msg("insert", "demo/secret/mqtt-credentials", typed("v1", "Secret", obj{
 		"metadata": meta("mqtt-credentials", "demo", map[string]string{"app": "mqtt-broker"}, time.Minute),
@@ -160,7 +186,9 @@ func main() {
 		"type": "kubernetes.io/service-account-token",
 		"data": obj{"ca.crt": b64("-----BEGIN CERTIFICATE-----\nMIIBdemo\n-----END CERTIFICATE-----\n"), "namespace": b64("kube-system"), "token": b64("eyJhbGciOiJSUzI1NiJ9.demo.signature")},
 	}))
+}
 
+func writeServices(w *writer, pods []podSpec) {
 	svcs := []struct {
 		ns, name, app, ip string
 		port              int
@@ -202,7 +230,9 @@ func main() {
 			"subsets":  list{obj{"addresses": addrs, "ports": list{obj{"name": "main", "port": s.port, "protocol": s.proto}}}},
 		}))
 	}
+}
 
+func writeDevices(w *writer) {
 	w.msg("insert", "null/customresourcedefinition/devices.devices.kubeedge.io", typed("apiextensions.k8s.io/v1", "CustomResourceDefinition", obj{
 		"metadata": meta("devices.devices.kubeedge.io", "", nil, 0),
 		"spec": obj{
@@ -242,14 +272,6 @@ func main() {
 		}
 		w.msg("insert", "demo/device/"+d.name, dev)
 	}
-
-	if err := w.w.Flush(); err != nil {
-		log.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Fprintf(os.Stderr, "wrote %d messages to %s\n", w.n, *out)
 }
 
 func podIP(i int) string { return fmt.Sprintf("10.244.1.%d", 10+i) }
