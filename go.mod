@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/beego/beego/v2 v2.3.8
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/uuid v1.6.0
 	github.com/kubeedge/beehive v1.13.0
 	github.com/mattn/go-sqlite3 v1.14.53
