@@ -8,7 +8,7 @@ import (
 
 	"github.com/kubeedge/beehive/pkg/core/model"
 
-	"github.com/edgecore/edgecore/edge/pkg/metamanager/jsonscan"
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 )
 
 // Header is the wire form of a message header (DESIGN §3.1). Unlike

@@ -13,9 +13,9 @@ import (
 	"github.com/kubeedge/beehive/pkg/core/model"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
-	"github.com/edgecore/edgecore/edge/pkg/metamanager/jsonscan"
 )
 
 // Operations a message may carry (route.operation).

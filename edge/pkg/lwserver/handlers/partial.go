@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -10,131 +9,15 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
-
-// RawField returns the bytes of the value of a top-level field of a JSON
-// object without decoding the object: a linear scan that skips the other
-// values. ok is false when the field is absent or the JSON is malformed.
-func RawField(data []byte, name string) (raw []byte, ok bool) {
-	i := skipWS(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return nil, false
-	}
-	i++
-	for {
-		i = skipWS(data, i)
-		if i >= len(data) || data[i] != '"' {
-			return nil, false
-		}
-		keyStart := i
-		end, ok := skipString(data, i)
-		if !ok {
-			return nil, false
-		}
-		key := data[keyStart+1 : end-1]
-		i = skipWS(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return nil, false
-		}
-		i = skipWS(data, i+1)
-		vend, ok := skipValue(data, i)
-		if !ok {
-			return nil, false
-		}
-		if string(key) == name { // keys with escapes never match a plain name
-			return data[i:vend], true
-		}
-		i = skipWS(data, vend)
-		if i >= len(data) {
-			return nil, false
-		}
-		switch data[i] {
-		case ',':
-			i++
-		case '}':
-			return nil, false
-		default:
-			return nil, false
-		}
-	}
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) (int, bool) {
-	i++
-	for {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return 0, false
-		}
-		j += i
-		// the quote is escaped if an odd number of backslashes precede it
-		k := j - 1
-		for k >= i && b[k] == '\\' {
-			k--
-		}
-		if (j-1-k)%2 == 0 {
-			return j + 1, true
-		}
-		i = j + 1
-	}
-}
-
-// skipValue returns the index after the JSON value starting at b[i].
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				end, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	default: // number, true, false, null
-		j := i
-		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\t' && b[j] != '\r' {
-			j++
-		}
-		if j == i {
-			return 0, false
-		}
-		return j, true
-	}
-}
 
 // appendPartialObjectMetadataJSON appends the JSON of the
 // PartialObjectMetadata (of gv) of a stored object to b, built from its raw
 // metadata bytes without decoding.
 func appendPartialObjectMetadataJSON(b, data []byte, gv schema.GroupVersion) []byte {
-	md, ok := RawField(data, "metadata")
+	md, ok := jsonscan.Field(data, "metadata")
 	if !ok {
 		md = []byte("{}")
 	}
@@ -148,7 +31,7 @@ func appendPartialObjectMetadataJSON(b, data []byte, gv schema.GroupVersion) []b
 // objectMeta decodes only the metadata of a stored object.
 func objectMeta(data []byte) (metav1.ObjectMeta, error) {
 	var m metav1.ObjectMeta
-	md, ok := RawField(data, "metadata")
+	md, ok := jsonscan.Field(data, "metadata")
 	if !ok {
 		var wrapper struct {
 			Metadata metav1.ObjectMeta `json:"metadata"`

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 )
 
@@ -154,7 +154,7 @@ func (e *streamEncoder) event(d watchhub.Delivery) ([]byte, error) {
 			// The object left the selection: send the last state the client
 			// saw, at the revision of the change (kube-apiserver's cacher).
 			var err error
-			if obj, err = setResourceVersion(ev.PrevObject, d.Revision); err != nil {
+			if obj, err = jsonscan.SetResourceVersion(ev.PrevObject, d.Revision); err != nil {
 				return nil, err
 			}
 		}
@@ -345,45 +345,4 @@ func jsonFrame(typ watch.EventType, obj []byte) []byte {
 	b = append(b, p...)
 	b = append(b, obj...)
 	return append(b, jsonEventSuffix...)
-}
-
-// setResourceVersion returns a copy of the object JSON obj with
-// metadata.resourceVersion set to rev. The bytes are spliced (the object is
-// not decoded) when metadata is where a scan finds it; otherwise the object
-// is decoded and re-encoded.
-func setResourceVersion(obj []byte, rev int64) ([]byte, error) {
-	val := strconv.AppendQuote(nil, strconv.FormatInt(rev, 10))
-	if md, ok := RawField(obj, "metadata"); ok && len(md) >= 2 && md[0] == '{' {
-		mdStart := cap(obj) - cap(md)
-		if old, ok := RawField(md, "resourceVersion"); ok {
-			at := mdStart + (cap(md) - cap(old))
-			out := make([]byte, 0, len(obj)-len(old)+len(val))
-			out = append(out, obj[:at]...)
-			out = append(out, val...)
-			return append(out, obj[at+len(old):]...), nil
-		}
-		// no resourceVersion yet: insert it first in metadata
-		ins := append([]byte(`"resourceVersion":`), val...)
-		if len(bytes.TrimSpace(md[1:len(md)-1])) > 0 {
-			ins = append(ins, ',')
-		}
-		at := mdStart + 1
-		out := make([]byte, 0, len(obj)+len(ins))
-		out = append(out, obj[:at]...)
-		out = append(out, ins...)
-		return append(out, obj[at:]...), nil
-	}
-	var m map[string]interface{}
-	d := json.NewDecoder(bytes.NewReader(obj))
-	d.UseNumber()
-	if err := d.Decode(&m); err != nil {
-		return nil, fmt.Errorf("setting resourceVersion: %w", err)
-	}
-	md, _ := m["metadata"].(map[string]interface{})
-	if md == nil {
-		md = map[string]interface{}{}
-		m["metadata"] = md
-	}
-	md["resourceVersion"] = strconv.FormatInt(rev, 10)
-	return json.Marshal(m)
 }

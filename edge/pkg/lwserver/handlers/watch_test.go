@@ -563,17 +563,3 @@ func TestWatchEncodesOncePerEvent(t *testing.T) {
 		t.Fatalf("frame not cached (calls %d): %q", calls, b)
 	}
 }
-
-func TestSetResourceVersion(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`{"kind":"Pod","metadata":{"name":"a","resourceVersion":"5"},"spec":{}}`, `{"kind":"Pod","metadata":{"name":"a","resourceVersion":"9"},"spec":{}}`},
-		{`{"kind":"Pod","metadata":{"name":"a"}}`, `{"kind":"Pod","metadata":{"resourceVersion":"9","name":"a"}}`},
-		{`{"kind":"Pod","metadata":{}}`, `{"kind":"Pod","metadata":{"resourceVersion":"9"}}`},
-		{`{"kind":"Pod"}`, `{"kind":"Pod","metadata":{"resourceVersion":"9"}}`},
-	} {
-		got, err := setResourceVersion([]byte(c.in), 9)
-		if err != nil || string(got) != c.want {
-			t.Errorf("%s → %s (%v), want %s", c.in, got, err, c.want)
-		}
-	}
-}

@@ -808,17 +808,17 @@ func nameAge(_ []byte, m *objMeta, _ *scratch) ([]interface{}, []metav1.TableRow
 
 // walkTop calls f for each top-level member; f must consume the value.
 func walkTop(data []byte, f func(key []byte, s *scanner)) error {
-	s := scanner{b: data}
+	s := newScanner(data)
 	if !s.beginObject() {
-		if s.err != nil {
-			return s.err
+		if s.Err() != nil {
+			return s.Err()
 		}
 		return errNotObject
 	}
 	for key, ok := s.nextKey(); ok; key, ok = s.nextKey() {
 		f(key, &s)
 	}
-	return s.err
+	return s.Err()
 }
 
 // replicas applies the v1 default of 1 to an unset replica count.

@@ -29,10 +29,10 @@ func (sp span) bytes(data []byte) []byte {
 
 // scanMeta reads the top level of an object, parsing only its metadata.
 func scanMeta(data []byte, m *objMeta) error {
-	s := scanner{b: data}
+	s := newScanner(data)
 	if !s.beginObject() {
-		if s.err != nil {
-			return s.err
+		if s.Err() != nil {
+			return s.Err()
 		}
 		return errNotObject
 	}
@@ -43,7 +43,7 @@ func scanMeta(data []byte, m *objMeta) error {
 			s.skip()
 		}
 	}
-	return s.err
+	return s.Err()
 }
 
 type jsonError string
@@ -54,8 +54,8 @@ const errNotObject = jsonError("stored object is not a JSON object")
 
 // parseMeta consumes the metadata value at the scanner's position.
 func parseMeta(s *scanner, m *objMeta) {
-	s.ws()
-	m.start = s.i
+	s.SkipSpace()
+	m.start = s.Offset()
 	if s.beginObject() {
 		for key, ok := s.nextKey(); ok; key, ok = s.nextKey() {
 			switch string(key) {
@@ -81,8 +81,8 @@ func parseMeta(s *scanner, m *objMeta) {
 			}
 		}
 	}
-	m.end = s.i
-	if s.err != nil || m.end-m.start < 2 || s.b[m.start] != '{' {
+	m.end = s.Offset()
+	if s.Err() != nil || m.end-m.start < 2 || s.Input()[m.start] != '{' {
 		m.start, m.end = 0, 0
 	}
 }

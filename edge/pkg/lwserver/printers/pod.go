@@ -71,10 +71,10 @@ func (ps *podScratch) reset() {
 func walkPod(data []byte, m *objMeta, sc *scratch) ([]interface{}, []metav1.TableRowCondition, error) {
 	ps := &sc.pod
 	ps.reset()
-	s := scanner{b: data}
+	s := newScanner(data)
 	if !s.beginObject() {
-		if s.err != nil {
-			return nil, nil, s.err
+		if s.Err() != nil {
+			return nil, nil, s.Err()
 		}
 		return nil, nil, errNotObject
 	}
@@ -90,8 +90,8 @@ func walkPod(data []byte, m *objMeta, sc *scratch) ([]interface{}, []metav1.Tabl
 			s.skip()
 		}
 	}
-	if s.err != nil {
-		return nil, nil, s.err
+	if s.Err() != nil {
+		return nil, nil, s.Err()
 	}
 	cells, conds := ps.row(m)
 	return cells, conds, nil

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/edgecore/edgecore/edge/pkg/metamanager/jsonscan"
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 )
 
 // ValidJSON is a JSON value already known to be valid (for example a
@@ -302,49 +302,6 @@ var jsonSpecial = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// replaceRevision returns a copy of stored object JSON data with
-// metadata.resourceVersion set to rev, splicing the bytes (no decode and
-// re-encode). ok is false when data has no top-level metadata object with a
-// plain string resourceVersion; the caller then re-encodes.
-func replaceRevision(data []byte, rev int64) ([]byte, bool) {
-	md, ok := memberValue(data, "metadata")
-	if !ok || len(md) == 0 || md[0] != '{' {
-		return nil, false
-	}
-	rv, ok := memberValue(md, "resourceVersion")
-	if !ok || len(rv) < 2 || rv[0] != '"' || bytes.IndexByte(rv[1:len(rv)-1], '\\') >= 0 {
-		return nil, false
-	}
-	// rv aliases data: its offset is the difference of the capacities.
-	start := cap(data) - cap(rv)
-	if start < 0 || start+len(rv) > len(data) || &data[start] != &rv[0] {
-		return nil, false
-	}
-	out := make([]byte, 0, len(data)+20)
-	out = append(out, data[:start+1]...)
-	out = strconv.AppendInt(out, rev, 10)
-	return append(out, data[start+len(rv)-1:]...), true
-}
-
-// memberValue returns the raw value of the member key of the JSON object b.
-func memberValue(b []byte, key string) ([]byte, bool) {
-	var val []byte
-	found := false
-	err := jsonscan.Members(b, func(k string, v []byte) error {
-		if k == key {
-			val, found = v, true
-			return errStopScan
-		}
-		return nil
-	})
-	if err != nil && err != errStopScan {
-		return nil, false
-	}
-	return val, found
-}
-
-var errStopScan = errors.New("stop")
 
 // appendStringMap appends m as json.Marshal encodes it (keys sorted).
 func appendStringMap(buf []byte, m map[string]string) []byte {

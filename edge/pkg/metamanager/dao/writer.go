@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 
+	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 )
 
@@ -529,16 +529,9 @@ func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
 		return Stored{}, err
 	}
 	rev := t.rev + 1
-	data, ok := replaceRevision(prev.data, rev)
-	if !ok {
-		var obj map[string]interface{}
-		if err := json.Unmarshal(prev.data, &obj); err != nil || obj == nil {
-			return Stored{}, fmt.Errorf("decode stored %s %s/%s: %v", prev.kind, key.Namespace, key.Name, err)
-		}
-		setResourceVersion(obj, rev)
-		if data, err = json.Marshal(obj); err != nil {
-			return Stored{}, err
-		}
+	data, err := jsonscan.SetResourceVersion(prev.data, rev)
+	if err != nil {
+		return Stored{}, fmt.Errorf("stored %s %s/%s: %w", prev.kind, key.Namespace, key.Name, err)
 	}
 	if err := t.beginWrite(); err != nil {
 		return Stored{}, err
