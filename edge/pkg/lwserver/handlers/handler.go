@@ -23,6 +23,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/protoenc"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
@@ -69,6 +70,7 @@ type Handler struct {
 	codecs   serializerSet // JSON, YAML, protobuf
 	jsonInfo runtime.SerializerInfo
 	yamlInfo runtime.SerializerInfo
+	proto    *protoenc.Transcoder // protobuf of built-in kinds from their JSON
 
 	infoFactory *request.RequestInfoFactory
 	watch       atomic.Pointer[WatchServer]
@@ -130,6 +132,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("handlers: codec factory lacks JSON, YAML or protobuf")
 	}
 	h.jsonInfo, h.yamlInfo = h.codecs.infos[0], h.codecs.infos[1]
+	h.proto = protoenc.New(h.scheme)
 	return h, nil
 }
 

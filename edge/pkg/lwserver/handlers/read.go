@@ -10,10 +10,8 @@ import (
 	"strconv"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
@@ -85,12 +83,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, req *Request)
 			}
 			writeRaw(w, http.StatusOK, MediaTypeYAML, y)
 		default: // protobuf: built-in kinds only (negotiation guarantees it)
-			typed, err := h.decodeTyped(req.Resource, obj.Data)
-			if err != nil {
-				h.WriteError(w, r, ErrInternal(err))
-				return
-			}
-			h.writeObject(w, r, http.StatusOK, out.Info, req.Resource.GVR.GroupVersion(), typed)
+			h.writeProtoObject(w, r, req.Resource, obj.Data)
 		}
 	case OutputPartialObjectMetadata:
 		pom, err := partialObjectMetadata(obj.Data, out.ConvertGV)
@@ -195,6 +188,10 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 		h.streamJSONList(w, r, req, lo)
 		return
 	}
+	if out.Kind == OutputObject && out.MediaType == MediaTypeProtobuf && lo.Limit <= 0 {
+		h.streamProtoList(w, r, req, lo)
+		return
+	}
 	res, err := h.store.List(ctx, req.Resource.GVR, lo)
 	if err != nil {
 		h.WriteError(w, r, h.listError(err, req, lo))
@@ -231,13 +228,8 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 				return
 			}
 			writeRaw(w, http.StatusOK, MediaTypeYAML, y)
-		default:
-			list, err := h.typedList(req.Resource, lm, res.Items)
-			if err != nil {
-				h.WriteError(w, r, ErrInternal(err))
-				return
-			}
-			h.writeObject(w, r, http.StatusOK, out.Info, req.Resource.GVR.GroupVersion(), list)
+		default: // protobuf
+			h.writeProtoList(w, r, req.Resource, lm, res.Items)
 		}
 	case OutputPartialObjectMetadataList:
 		list, err := partialObjectMetadataList(res.Items, out.ConvertGV, lm)
@@ -356,35 +348,6 @@ func (h *Handler) decodeTyped(res kube.Resource, data []byte) (runtime.Object, e
 // DecodeTyped is decodeTyped for the watch handler (protobuf events).
 func (h *Handler) DecodeTyped(res kube.Resource, data []byte) (runtime.Object, error) {
 	return h.decodeTyped(res, data)
-}
-
-// typedList decodes every item into the typed list of res (protobuf output).
-func (h *Handler) typedList(res kube.Resource, lm listMeta, items []metaclient.Object) (runtime.Object, error) {
-	gvk := res.GVR.GroupVersion().WithKind(res.ListKind)
-	list, err := h.scheme.New(gvk)
-	if err != nil {
-		return nil, err
-	}
-	objs := make([]runtime.Object, len(items))
-	for i := range items {
-		if objs[i], err = h.decodeTyped(res, items[i].Data); err != nil {
-			return nil, err
-		}
-		// kube-apiserver's typed list items carry no TypeMeta.
-		objs[i].GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
-	}
-	if err := meta.SetList(list, objs); err != nil {
-		return nil, err
-	}
-	la, err := meta.ListAccessor(list)
-	if err != nil {
-		return nil, err
-	}
-	la.SetResourceVersion(lm.ResourceVersion)
-	la.SetContinue(lm.Continue)
-	la.SetRemainingItemCount(lm.RemainingItemCount)
-	list.GetObjectKind().SetGroupVersionKind(gvk)
-	return list, nil
 }
 
 // writeJSONValue writes v (a plain Go value) as indented JSON.
