@@ -11,8 +11,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
@@ -329,25 +327,6 @@ func writeJSONList(w http.ResponseWriter, res kube.Resource, lm listMeta, items 
 	}
 	_, _ = bw.WriteString(listTrailer)
 	_ = bw.Flush()
-}
-
-// decodeTyped decodes stored JSON into the built-in Go type of res.
-func (h *Handler) decodeTyped(res kube.Resource, data []byte) (runtime.Object, error) {
-	gvk := res.GVK()
-	obj, err := h.scheme.New(gvk)
-	if err != nil {
-		return nil, err
-	}
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {
-		return nil, err
-	}
-	obj.GetObjectKind().SetGroupVersionKind(gvk)
-	return obj, nil
-}
-
-// DecodeTyped is decodeTyped for the watch handler (protobuf events).
-func (h *Handler) DecodeTyped(res kube.Resource, data []byte) (runtime.Object, error) {
-	return h.decodeTyped(res, data)
 }
 
 // writeJSONValue writes v (a plain Go value) as indented JSON.

@@ -199,12 +199,8 @@ func (e *streamEncoder) frame(typ watch.EventType, obj []byte, rev int64, noHead
 			return nil, err
 		}
 		return jsonFrame(typ, t), nil
-	case encProto:
-		typed, err := e.h.decodeTyped(e.req.Resource, obj)
-		if err != nil {
-			return nil, err
-		}
-		return e.protoFrame(typ, e.gv, typed)
+	case encProto: // transcoded from the JSON, no typed object (proto.go)
+		return e.h.ProtoWatchEvent(e.req.Resource, typ, obj)
 	case encPOMProto:
 		pom, err := partialObjectMetadata(obj, e.convGV)
 		if err != nil {
