@@ -38,10 +38,13 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	hub := watchhub.New(metaclient.New(store), watchhub.Options{
-		RingSize:         lc.WatchCacheEvents,
-		RingBytes:        lc.WatchCacheBytes,
-		MaxQueueEvents:   lc.WatcherQueueEvents,
-		MaxQueueBytes:    lc.WatcherQueueBytes,
+		RingSize:  lc.WatchCacheEvents,
+		RingBytes: lc.WatchCacheBytes,
+		Eviction: watchhub.EvictionPolicy{
+			MaxQueueEvents:  lc.WatcherQueueEvents,
+			MaxQueueBytes:   lc.WatcherQueueBytes,
+			SendBufferBytes: lc.WatchSendBufferBytes,
+		},
 		MaxWatchers:      lc.MaxWatchers,
 		BookmarkInterval: lc.BookmarkInterval.Duration,
 		Registerer:       reg,

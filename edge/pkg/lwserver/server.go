@@ -43,7 +43,6 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	handler *handlers.Handler
-	watch   handlers.WatchServer // nil without a hub
 	chain   http.Handler
 	srv     *http.Server
 
@@ -75,17 +74,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Store:  deps.Store,
 		Tables: deps.Tables,
 		Ready:  s.ready,
+		Hub:    deps.Hub,
+		Watch:  handlers.WatchOptions{Registerer: deps.Registry},
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.handler = h
-	if deps.Hub != nil {
-		if ws := newWatchServer(h, deps.Hub, cfg, deps.Registry); ws != nil {
-			h.SetWatchServer(ws)
-			s.watch = ws
-		}
-	}
 	m, err := newMetrics(deps.Registry, deps.Store)
 	if err != nil {
 		return nil, fmt.Errorf("lwserver: registering metrics: %w", err)
@@ -197,10 +192,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	// Watch streams may run on connections taken over from s.srv, which
 	// Shutdown does not wait for.
-	if w, ok := s.watch.(interface{ Wait(context.Context) error }); ok {
-		if werr := w.Wait(ctx); err == nil {
-			err = werr
-		}
+	if werr := s.handler.Wait(ctx); err == nil {
+		err = werr
 	}
 	if !started && ln != nil {
 		_ = ln.Close()

@@ -1,9 +1,11 @@
 // Package handlers serves the Kubernetes REST API of lwserver: request
 // parsing, get / list / discovery / errors, content negotiation and tables.
-// Watch streams are served by a WatchServer plugged in with SetWatchServer.
+// Watch streams are served by the watch server (watch*.go) over the watch
+// hub given in Config.Hub.
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -11,7 +13,6 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/protoenc"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
@@ -44,6 +46,10 @@ type Config struct {
 	Ready func() bool
 	// Version overrides the /version document (zero: DefaultVersion()).
 	Version version.Info
+	// Hub feeds watch streams; nil answers watch requests with 405.
+	Hub *watchhub.Hub
+	// Watch tunes the watch server (zero: its defaults); used with Hub.
+	Watch WatchOptions
 }
 
 // WatchServer serves watch requests (?watch=true and /watch/ paths). The
@@ -73,7 +79,7 @@ type Handler struct {
 	proto    *protoenc.Transcoder // protobuf of built-in kinds from their JSON
 
 	infoFactory *request.RequestInfoFactory
-	watch       atomic.Pointer[WatchServer]
+	watch       WatchServer // nil: watch requests get 405
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
@@ -133,17 +139,21 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.jsonInfo, h.yamlInfo = h.codecs.infos[0], h.codecs.infos[1]
 	h.proto = protoenc.New(h.scheme)
+	if cfg.Hub != nil {
+		h.watch = newWatchServer(h, cfg.Hub, cfg.Watch)
+	}
 	return h, nil
 }
 
-// SetWatchServer plugs in the watch implementation. Until one is set, watch
-// requests get 405 MethodNotAllowed.
-func (h *Handler) SetWatchServer(ws WatchServer) {
-	if ws == nil {
-		h.watch.Store(nil)
-		return
+// Wait returns when no watch stream is being written any more (each has
+// sent its terminating chunk), or when ctx is done. Call it after Stop,
+// beside http.Server.Shutdown, which does not wait for streams on
+// connections taken over from it.
+func (h *Handler) Wait(ctx context.Context) error {
+	if ws, ok := h.watch.(*watchServer); ok {
+		return ws.wait(ctx)
 	}
-	h.watch.Store(&ws)
+	return nil
 }
 
 // Stop signals long-running requests (watch streams) to end: the server is
@@ -199,8 +209,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "list":
 			h.serveList(w, r, req)
 		case "watch":
-			if ws := h.watch.Load(); ws != nil {
-				(*ws).ServeWatch(w, r, req)
+			if h.watch != nil {
+				h.watch.ServeWatch(w, r, req)
 				return
 			}
 			h.WriteError(w, r, errWatchNotServed(req.GroupResource()))

@@ -307,7 +307,7 @@ func TestWatchWithoutServer(t *testing.T) {
 	}
 	// the seam receives parsed requests
 	var got *Request
-	e.h.SetWatchServer(watchFunc(func(w http.ResponseWriter, r *http.Request, req *Request) { got = req }))
+	e.h.watch = watchFunc(func(w http.ResponseWriter, r *http.Request, req *Request) { got = req })
 	e.do(t, http.MethodGet, "/api/v1/watch/namespaces/default/pods/a?resourceVersion=0")
 	if got == nil || got.Verb != "watch" || got.Name != "a" || got.Namespace != "default" || got.Options.FieldSelector.String() != "metadata.name=a" {
 		t.Fatalf("watch request %+v", got)

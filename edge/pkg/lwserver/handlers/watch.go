@@ -11,7 +11,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/endpoints/handlers/negotiation"
 	"k8s.io/klog/v2"
 
@@ -39,7 +38,9 @@ import (
 // (watchhub.Shared.Encoded); the JSON frame splices the stored object bytes
 // without decoding them. A stream is flushed when no further event is ready.
 
-// WatchOptions tune the watch server. Zero values take the defaults noted.
+// WatchOptions tune the watch server (Config.Watch). Zero values take the
+// defaults noted. What a slow client may pin and when it is cut off is not
+// here: that is the hub's eviction policy (watchhub.EvictionPolicy).
 type WatchOptions struct {
 	// MinRequestTimeout: a watch without timeoutSeconds ends after a random
 	// duration in [MinRequestTimeout, 2×MinRequestTimeout), as
@@ -48,13 +49,9 @@ type WatchOptions struct {
 	MinRequestTimeout time.Duration
 	// RVWait bounds how long a sendInitialEvents watch waits for a
 	// resourceVersion newer than the store before it gets the "Too large
-	// resource version" (504) ERROR event (default 3 s, as kube-apiserver).
+	// resource version" (504) ERROR event (default: Config.RVWait, 3 s as
+	// kube-apiserver).
 	RVWait time.Duration
-	// WriteTimeout bounds writing one batch of events to a client. A client
-	// that does not read for that long has its connection closed (its
-	// watcher was evicted by the hub long before; this frees the slot and
-	// the goroutine). Default 1 minute.
-	WriteTimeout time.Duration
 	// InitialPageSize is how many objects one store read returns while the
 	// initial state is sent (default 250): a stream pins at most one page.
 	InitialPageSize int
@@ -69,7 +66,6 @@ type WatchOptions struct {
 
 const (
 	defaultMinRequestTimeout = 1800 * time.Second
-	defaultWatchWriteTimeout = time.Minute
 	defaultInitialPageSize   = 250
 	// maxBatch bounds the events written between two flushes.
 	maxBatch = 256
@@ -84,15 +80,16 @@ const annotationInitialEventsEnd = metav1.InitialEventsAnnotationKey
 
 // watchServer implements WatchServer over a watch hub.
 type watchServer struct {
-	h    *Handler
-	hub  *watchhub.Hub
-	opts WatchOptions
+	h      *Handler
+	hub    *watchhub.Hub
+	opts   WatchOptions
+	policy watchhub.EvictionPolicy // the hub's, read once
 
 	streams prometheus.Gauge
-	ended   *prometheus.CounterVec
+	ended   [numEndReasons]prometheus.Counter
 	// stopCtx is cancelled by Handler.Stop; it cancels every stream.
 	stopCtx context.Context
-	// active counts ServeWatch calls writing a stream: Wait waits for it
+	// active counts ServeWatch calls writing a stream: wait waits for it
 	// to reach zero (the http.Server does not track hijacked connections).
 	active atomic.Int64
 	// pages shares the initial state's pages (and their frames) between
@@ -100,11 +97,9 @@ type watchServer struct {
 	pages *pageCache
 }
 
-// Wait returns when no watch stream is being written any more (each has
-// sent its terminating chunk), or when ctx is done. Call it after
-// Handler.Stop, beside http.Server.Shutdown: streams on connections taken
-// over from the http.Server are not waited for by Shutdown.
-func (s *watchServer) Wait(ctx context.Context) error {
+// wait returns when no watch stream is being written any more (each has
+// sent its terminating chunk), or when ctx is done (Handler.Wait).
+func (s *watchServer) wait(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for s.active.Load() > 0 {
@@ -117,31 +112,31 @@ func (s *watchServer) Wait(ctx context.Context) error {
 	return nil
 }
 
-// NewWatchServer returns the WatchServer serving watch requests of h from
-// hub. Plug it in with h.SetWatchServer.
-func NewWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) WatchServer {
+// newWatchServer returns the WatchServer serving watch requests of h from
+// hub (Handler.New builds it when Config.Hub is set).
+func newWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) *watchServer {
 	if opts.MinRequestTimeout <= 0 {
 		opts.MinRequestTimeout = defaultMinRequestTimeout
 	}
 	if opts.RVWait <= 0 {
 		opts.RVWait = h.rvWait
 	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = defaultWatchWriteTimeout
-	}
 	if opts.InitialPageSize <= 0 {
 		opts.InitialPageSize = defaultInitialPageSize
 	}
 	s := &watchServer{
-		h: h, hub: hub, opts: opts,
+		h: h, hub: hub, opts: opts, policy: hub.EvictionPolicy(),
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "lwserver_watch_streams",
 			Help: "Watch streams being served (long-running requests in flight).",
 		}),
-		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "lwserver_watch_streams_ended_total",
-			Help: "Watch streams ended, by reason (timeout, client, shutdown, expired, error, closed).",
-		}, []string{"reason"}),
+	}
+	ended := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lwserver_watch_streams_ended_total",
+		Help: "Watch streams ended, by reason (" + endReasonList() + ").",
+	}, []string{"reason"})
+	for r := endReason(1); r < numEndReasons; r++ {
+		s.ended[r] = ended.WithLabelValues(r.String())
 	}
 	s.pages = newPageCache(h.store.List)
 	var stopAll context.CancelFunc
@@ -151,7 +146,7 @@ func NewWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) WatchServe
 		stopAll()
 	}()
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.streams, s.ended} {
+		for _, c := range []prometheus.Collector{s.streams, ended} {
 			if err := opts.Registerer.Register(c); err != nil {
 				klog.ErrorS(err, "lwserver: registering watch metrics")
 			}
@@ -175,6 +170,30 @@ const (
 	modeFrom
 )
 
+// modeOf is how the watch of req (at resourceVersion rv) starts.
+func modeOf(req *Request, rv int64) watchMode {
+	switch sie := req.Options.SendInitialEvents; {
+	case sie != nil && *sie:
+		return modeWatchList
+	case sie == nil && rv == 0:
+		return modeLegacyInitial
+	}
+	return modeFrom
+}
+
+// watchStart is what is settled before a stream's response header: where it
+// starts and what it sends first.
+type watchStart struct {
+	mode  watchMode
+	hreq  watchhub.Request
+	first *page             // first page of the initial state (initial modes)
+	wch   *watchhub.Watcher // nil with pending or future
+	// pending is sent as an ERROR event once the stream has begun.
+	pending error
+	// future: resourceVersion newer than the store: wait in-stream.
+	future bool
+}
+
 // ServeWatch implements WatchServer.
 func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Request) {
 	select {
@@ -195,13 +214,6 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 		s.h.WriteError(w, r, err)
 		return
 	}
-	mode := modeFrom
-	switch sie := req.Options.SendInitialEvents; {
-	case sie != nil && *sie:
-		mode = modeWatchList
-	case sie == nil && rv == 0:
-		mode = modeLegacyInitial
-	}
 
 	// The stream's lifetime bounds the watcher too: at the deadline the
 	// hub closes its channel and the stream ends cleanly.
@@ -218,65 +230,13 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 		cancel: func() { cancelCause(errClientGone) },
 		rc:     http.NewResponseController(w),
 	}
-
-	hreq := watchhub.Request{
-		GVR:       req.Resource.GVR,
-		Namespace: req.Namespace,
-		Name:      req.Name,
-		Labels:    req.Labels(),
-		Fields:    req.Fields(),
-		Bookmarks: req.Options.AllowWatchBookmarks,
+	start, err := s.prepare(ctx, req, modeOf(req, rv), rv, st.cutOff)
+	if err != nil {
+		s.h.WriteError(w, r, err)
+		return
 	}
-
-	// Everything that can still become an HTTP error status happens before
-	// the stream begins: the first page of the initial state (its revision
-	// is where the watch starts) and the hub's admission (429).
-	var (
-		first   *page
-		pending error // sent as an ERROR event once the stream has begun
-		future  bool  // resourceVersion newer than the store: wait in-stream
-		wch     *watchhub.Watcher
-	)
-	switch mode {
-	case modeLegacyInitial, modeWatchList:
-		if mode == modeWatchList && rv > 0 {
-			if err := s.waitForStore(ctx, rv); err != nil {
-				pending = err
-				break
-			}
-		}
-		p, err := s.firstPage(ctx, req)
-		if err != nil {
-			s.h.WriteError(w, r, storeError(err, req.GroupResource(), ""))
-			return
-		}
-		first = p
-		hreq.From = p.res.Revision
-	case modeFrom:
-		hreq.From = rv
-		if rv == 0 {
-			hreq.From = s.h.store.Revision()
-		}
-	}
-	if pending == nil {
-		wch, err = s.hub.Watch(ctx, hreq)
-		switch {
-		case err == nil:
-		case errors.Is(err, watchhub.ErrTooOld):
-			pending = s.tooOld(hreq.From)
-		case errors.Is(err, watchhub.ErrFutureRevision) && mode == modeFrom:
-			future = true
-		case errors.Is(err, watchhub.ErrFutureRevision):
-			// The list was read at a revision the hub and store both have;
-			// only a store that went backwards gets here.
-			pending = errTooLargeResourceVersion(hreq.From, s.h.store.Revision())
-		default:
-			s.h.WriteError(w, r, s.watchError(err))
-			return
-		}
-	}
-	if wch != nil {
-		defer wch.Stop()
+	if start.wch != nil {
+		defer start.wch.Stop()
 	}
 
 	s.streams.Inc()
@@ -285,9 +245,63 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 		s.active.Add(-1)
 		s.streams.Dec()
 	}()
-	reason := st.serve(first, wch, hreq, mode, pending, future)
+	reason := st.serve(start)
 	st.out.end()
-	s.ended.WithLabelValues(reason).Inc()
+	s.ended[reason].Inc()
+}
+
+// prepare does everything that can still become an HTTP error status before
+// the stream begins: the first page of the initial state (its revision is
+// where the watch starts) and the hub's admission (429). onEvict is the
+// stream's cut-off (watchhub.Request.OnEvict). A non-nil error is the
+// response.
+func (s *watchServer) prepare(ctx context.Context, req *Request, mode watchMode, rv int64, onEvict func()) (*watchStart, error) {
+	start := &watchStart{mode: mode, hreq: watchhub.Request{
+		GVR:       req.Resource.GVR,
+		Namespace: req.Namespace,
+		Name:      req.Name,
+		Labels:    req.Labels(),
+		Fields:    req.Fields(),
+		Bookmarks: req.Options.AllowWatchBookmarks,
+		OnEvict:   onEvict,
+	}}
+	hreq := &start.hreq
+	switch mode {
+	case modeLegacyInitial, modeWatchList:
+		if mode == modeWatchList && rv > 0 {
+			if err := s.waitForStore(ctx, rv); err != nil {
+				start.pending = err
+				return start, nil
+			}
+		}
+		p, err := s.firstPage(ctx, req)
+		if err != nil {
+			return nil, storeError(err, req.GroupResource(), "")
+		}
+		start.first = p
+		hreq.From = p.res.Revision
+	case modeFrom:
+		hreq.From = rv
+		if rv == 0 {
+			hreq.From = s.h.store.Revision()
+		}
+	}
+	wch, err := s.hub.Watch(ctx, *hreq)
+	switch {
+	case err == nil:
+		start.wch = wch
+	case errors.Is(err, watchhub.ErrTooOld):
+		start.pending = s.tooOld(hreq.From)
+	case errors.Is(err, watchhub.ErrFutureRevision) && mode == modeFrom:
+		start.future = true
+	case errors.Is(err, watchhub.ErrFutureRevision):
+		// The list was read at a revision the hub and store both have;
+		// only a store that went backwards gets here.
+		start.pending = errTooLargeResourceVersion(hreq.From, s.h.store.Revision())
+	default:
+		return nil, s.watchError(err)
+	}
+	return start, nil
 }
 
 // timeout is the stream's lifetime: timeoutSeconds, or kube-apiserver's
@@ -372,336 +386,6 @@ func (s *watchServer) watchError(err error) error {
 		}
 		return ErrInternal(err)
 	}
-}
-
-// stream is one watch response being written.
-type stream struct {
-	s      *watchServer
-	w      http.ResponseWriter
-	r      *http.Request
-	req    *Request
-	enc    *streamEncoder
-	ctx    context.Context
-	cancel context.CancelFunc // ends ctx (the client went away)
-	rc     *http.ResponseController
-	out    streamOut
-}
-
-// begin writes the response header (200, chunked) and flushes it, so the
-// client's Watch() returns before the first event; then it takes the
-// connection over when it can (see streamOut).
-func (st *stream) begin() {
-	hdr := st.w.Header()
-	hdr.Set("Content-Type", st.enc.contentType)
-	hdr.Set("Transfer-Encoding", "chunked")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Del("Content-Length")
-	raw := st.r.ProtoMajor == 1 && st.r.ProtoMinor >= 1 && !st.s.opts.NoHijack
-	if raw {
-		// The connection ends with the stream: tell the client not to
-		// reuse it.
-		hdr.Set("Connection", "close")
-	}
-	st.w.WriteHeader(http.StatusOK)
-	_ = st.rc.Flush()
-	st.out.init(st, raw)
-}
-
-// deadline arms the write deadline for the next batch (see
-// streamOut.deadline).
-func (st *stream) deadline() { st.out.deadline() }
-
-// write queues a copy of b.
-func (st *stream) write(b []byte) { st.out.write(b) }
-
-// writeShared queues b without copying it: b must stay unmodified (frames
-// from watchhub.Shared.Encoded and static prefixes are).
-func (st *stream) writeShared(b []byte) { st.out.writeShared(b) }
-
-func (st *stream) flush() { st.out.flush() }
-
-// err is the first write error: the client is gone.
-func (st *stream) failed() bool { return st.out.err != nil }
-
-// done reports why the stream must end now ("" = it may go on).
-func (st *stream) done() string {
-	if st.failed() {
-		return "client"
-	}
-	select {
-	case <-st.ctx.Done():
-		return st.ctxReason()
-	case <-st.s.h.Stopping():
-		return "shutdown"
-	default:
-		return ""
-	}
-}
-
-// ctxReason tells the stream's deadline (timeoutSeconds) from the client
-// going away.
-func (st *stream) ctxReason() string {
-	switch {
-	case errors.Is(context.Cause(st.ctx), errShuttingDown):
-		return "shutdown"
-	case errors.Is(st.ctx.Err(), context.DeadlineExceeded):
-		return "timeout"
-	}
-	return "client"
-}
-
-// Causes of a stream's end (context.Cause of its context).
-var (
-	errShuttingDown = errors.New("lwserver is shutting down")
-	errClientGone   = errors.New("watch client went away")
-)
-
-// sendError writes err as an ERROR event and flushes.
-func (st *stream) sendError(err error) {
-	st.deadline()
-	st.write(st.enc.errorEvent(StatusFor(err)))
-	st.flush()
-}
-
-// serve writes the whole stream and returns why it ended.
-func (st *stream) serve(first *page, wch *watchhub.Watcher, hreq watchhub.Request, mode watchMode, pending error, future bool) string {
-	st.begin()
-
-	if pending != nil {
-		st.sendError(pending)
-		return "expired"
-	}
-	if future {
-		// kube-apiserver's cacher accepts a watch from a revision it has not
-		// reached and sends the changes after it once they happen.
-		var err error
-		if wch, err = st.waitAndWatch(hreq); wch == nil {
-			if err != nil {
-				st.sendError(err)
-				return "error"
-			}
-			return st.done()
-		}
-		defer wch.Stop()
-	}
-	if first != nil {
-		if reason := st.sendInitial(first, mode == modeWatchList && st.req.Options.AllowWatchBookmarks); reason != "" {
-			return reason
-		}
-	}
-	return st.live(wch)
-}
-
-// waitAndWatch waits for the hub to reach hreq.From (until the stream ends),
-// then starts the watcher. (nil, nil): the stream ended while waiting.
-func (st *stream) waitAndWatch(hreq watchhub.Request) (*watchhub.Watcher, error) {
-	wctx, cancel := context.WithCancel(st.ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-st.s.h.Stopping():
-		case <-wctx.Done():
-		}
-		cancel()
-	}()
-	if err := st.s.hub.WaitForRevision(wctx, hreq.From); err != nil {
-		return nil, nil
-	}
-	if st.done() != "" {
-		return nil, nil
-	}
-	wch, err := st.s.hub.Watch(st.ctx, hreq)
-	if err != nil {
-		if errors.Is(err, watchhub.ErrTooOld) {
-			return nil, st.s.tooOld(hreq.From)
-		}
-		return nil, st.s.watchError(err)
-	}
-	return wch, nil
-}
-
-// sendInitial writes the initial state, page by page at the first page's
-// revision, as ADDED events; with bookmark, the initial-events-end bookmark.
-func (st *stream) sendInitial(first *page, bookmark bool) string {
-	rev := first.res.Revision
-	p := first
-	for {
-		st.deadline()
-		if reason := st.writePage(p); reason != "" {
-			return reason
-		}
-		if p.res.Continue == "" {
-			break
-		}
-		if reason := st.done(); reason != "" {
-			return reason
-		}
-		after := p.res.Continue
-		p = nil // let the previous page go before reading the next
-		next, err := st.s.pages.get(st.ctx, st.req.Resource.GVR, st.s.pageOptions(st.req, rev, after))
-		if err != nil {
-			if st.ctx.Err() != nil {
-				return "client"
-			}
-			if errors.Is(err, metaclient.ErrCompacted) {
-				st.sendError(st.s.tooOld(rev))
-				return "expired"
-			}
-			st.sendError(storeError(err, st.req.GroupResource(), ""))
-			return "error"
-		}
-		p = next
-	}
-	if bookmark {
-		b, err := st.enc.bookmark(rev, true)
-		if err != nil {
-			st.sendError(ErrInternal(err))
-			return "error"
-		}
-		st.write(b)
-	}
-	st.flush()
-	if st.failed() {
-		return "client"
-	}
-	return ""
-}
-
-// writePage writes the ADDED events of one page of the initial state. A
-// page shared through the pageCache is written as one run of frames built
-// once for every stream of the same encoding (not for Table, whose first
-// event carries the column definitions); otherwise event by event.
-func (st *stream) writePage(p *page) string {
-	items := p.res.Items
-	if p.shared && st.enc.kind != encTableJSON && len(items) > 0 {
-		enc := st.enc
-		b, ok := st.s.pages.frame(p, enc.keys[0][0][0], func() ([]byte, bool) {
-			n := 0
-			for i := range items {
-				n += len(items[i].Data) + 32
-			}
-			out := make([]byte, 0, n)
-			if enc.kind == encJSON {
-				for i := range items {
-					out = append(out, jsonEventPrefix(watch.Added)...)
-					out = append(out, items[i].Data...)
-					out = append(out, jsonEventSuffix...)
-				}
-				return out, true
-			}
-			for i := range items {
-				f, err := enc.frame(watch.Added, items[i].Data, items[i].Revision, false)
-				if err != nil {
-					return nil, false
-				}
-				out = append(out, f...)
-			}
-			return out, true
-		})
-		if ok {
-			st.writeShared(b) // shared by every stream: referenced, not copied
-			if st.failed() {
-				return "client"
-			}
-			return ""
-		}
-	}
-	for i := range items {
-		if err := st.enc.writeInitial(st, items[i].Data, items[i].Revision); err != nil {
-			st.sendError(ErrInternal(err))
-			return "error"
-		}
-		if st.failed() {
-			return "client"
-		}
-	}
-	return ""
-}
-
-// live relays the hub's deliveries until the watch ends. Several ready
-// deliveries are written as one batch and flushed together.
-func (st *stream) live(wch *watchhub.Watcher) string {
-	// One channel to wait on: the end of the stream (deadline, client gone,
-	// shutdown) cancels the watcher's context and the hub closes the
-	// channel. A plain receive is cheaper than a select over three channels,
-	// once per delivery per stream.
-	ch := wch.Deliveries()
-	for {
-		d, ok := <-ch
-		if !ok {
-			return st.closedReason()
-		}
-		st.deadline()
-		if end := st.send(d); end != "" {
-			st.flush()
-			return end
-		}
-	batch:
-		for n := 1; n < maxBatch; n++ {
-			select {
-			case d, ok = <-ch:
-				if !ok {
-					st.flush()
-					return st.closedReason()
-				}
-				if end := st.send(d); end != "" {
-					st.flush()
-					return end
-				}
-			default:
-				break batch
-			}
-		}
-		st.flush()
-		if st.failed() {
-			return "client"
-		}
-	}
-}
-
-// closedReason: the hub closed the channel without an ERROR delivery.
-func (st *stream) closedReason() string {
-	if r := st.done(); r != "" {
-		return r
-	}
-	return "closed"
-}
-
-// send writes one delivery; a non-empty result ends the stream.
-func (st *stream) send(d watchhub.Delivery) string {
-	switch d.Type {
-	case watch.Error:
-		err := d.Err
-		switch {
-		case errors.Is(err, watchhub.ErrEvicted):
-			err = apierrors.NewResourceExpired(fmt.Sprintf(
-				"watch closed at resource version %d: the client fell too far behind; re-watch from the last revision received", d.Revision))
-		case errors.Is(err, watchhub.ErrTooOld):
-			err = st.s.tooOld(d.Revision)
-		default:
-			err = st.s.watchError(err)
-		}
-		st.write(st.enc.errorEvent(StatusFor(err)))
-		return "expired"
-	case watch.Bookmark:
-		b, err := st.enc.bookmark(d.Revision, false)
-		if err != nil {
-			st.write(st.enc.errorEvent(StatusFor(ErrInternal(err))))
-			return "error"
-		}
-		st.write(b)
-	default:
-		b, err := st.enc.event(d)
-		if err != nil {
-			st.write(st.enc.errorEvent(StatusFor(ErrInternal(err))))
-			return "error"
-		}
-		st.writeShared(b) // shared by every stream: referenced, not copied
-	}
-	if st.failed() {
-		return "client"
-	}
-	return ""
 }
 
 // notAcceptableStream is kube-apiserver's 406 for a watch in a media type

@@ -60,7 +60,7 @@ func newBenchWatchEnv(b *testing.B, pods int) (*watchEnv, *timedHub) {
 	hub := watchhub.New(metaclient.New(e.store), watchhub.Options{MaxWatchers: 100000})
 	th := &timedHub{hub: hub}
 	e.store.SetSubscriber(th)
-	e.h.SetWatchServer(NewWatchServer(e.h, hub, WatchOptions{}))
+	e.h.watch = newWatchServer(e.h, hub, WatchOptions{})
 	srv := httptest.NewServer(e.h)
 	b.Cleanup(func() {
 		e.h.Stop()
@@ -326,7 +326,7 @@ func benchFanout(b *testing.B, watchers int) {
 		}()
 	}
 	// every stream open
-	ws0 := (*e.h.watch.Load()).(*watchServer)
+	ws0 := e.h.watch.(*watchServer)
 	for i := 0; ws0.active.Load() < int64(watchers); i++ {
 		if i > 10000 {
 			b.Fatalf("%d of %d streams open", ws0.active.Load(), watchers)

@@ -1,8 +1,13 @@
 package handlers
 
 import (
+	"bufio"
+	"errors"
 	"net"
+	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,7 +51,15 @@ type streamOut struct {
 
 	// deadlineAt is the write deadline armed on the connection.
 	deadlineAt time.Time
-	err        error // first write error: the client is gone
+	err        error // first write error: the stream cannot go on
+
+	// cutMu orders the deadlines armed by the stream (deadline) and by the
+	// eviction policy's cut-off (cutOff, from the publishing goroutine):
+	// once cut, the stream never moves its deadline again.
+	cutMu sync.Mutex
+	cut   atomic.Bool
+	cutAt time.Time // the cut-off deadline (zero: not cut)
+	ready bool      // init has run: raw is set (or stays nil)
 }
 
 const (
@@ -67,22 +80,72 @@ var (
 // with hijack it takes the connection over.
 func (o *streamOut) init(st *stream, hijack bool) {
 	o.st = st
-	o.timeout = st.s.opts.WriteTimeout
+	o.timeout = st.s.policy.WriteTimeout
 	o.iov = make(net.Buffers, 1, 16)
 	o.lastCopy = -1
-	if !hijack {
+	var conn net.Conn
+	if hijack {
+		var brw *bufio.ReadWriter
+		var err error
+		if conn, brw, err = st.rc.Hijack(); err != nil {
+			conn = nil // not HTTP/1 (or a wrapper without Hijack): the ResponseWriter path
+		}
+		// Bytes the client sent after the request (none from HTTP clients,
+		// which do not pipeline) are of no interest; buffered writes there
+		// are none (the header was flushed).
+		_ = brw
+	}
+	o.cutMu.Lock()
+	o.raw, o.ready = conn, true
+	if !o.cutAt.IsZero() {
+		o.setDeadlineLocked(o.cutAt) // evicted before the stream began
+	}
+	o.cutMu.Unlock()
+	if conn != nil {
+		go o.watchClient(conn)
+	}
+}
+
+// cutOff arms a deadline grace from now and keeps the stream from moving it:
+// a stream blocked writing to a client that does not read fails then, and
+// its connection (HTTP/1.1) or HTTP/2 stream is closed. Safe to call from
+// any goroutine, once or more (the first call counts).
+func (o *streamOut) cutOff(grace time.Duration) {
+	o.cutMu.Lock()
+	defer o.cutMu.Unlock()
+	if o.cut.Load() {
 		return
 	}
-	conn, brw, err := st.rc.Hijack()
-	if err != nil {
-		return // not HTTP/1 (or a wrapper without Hijack): the ResponseWriter path
+	o.cut.Store(true)
+	o.cutAt = time.Now().Add(grace)
+	if o.ready {
+		o.setDeadlineLocked(o.cutAt)
 	}
-	// Bytes the client sent after the request (none from HTTP clients,
-	// which do not pipeline) are of no interest; buffered writes there are
-	// none (the header was flushed).
-	_ = brw
-	o.raw = conn
-	go o.watchClient(conn)
+}
+
+// setDeadlineLocked arms the write deadline on the connection or, without
+// hijack, on the response (HTTP/1.1 and HTTP/2 both support it). cutMu held.
+func (o *streamOut) setDeadlineLocked(at time.Time) {
+	if o.raw != nil {
+		_ = o.raw.SetWriteDeadline(at)
+		return
+	}
+	_ = o.st.rc.SetWriteDeadline(at)
+}
+
+// failed reports a write error.
+func (o *streamOut) failed() bool { return o.err != nil }
+
+// failedReason is why writes failed (see stream.failedReason).
+func (o *streamOut) failedReason() endReason {
+	var ne net.Error
+	switch {
+	case o.cut.Load():
+		return endEvicted
+	case errors.As(o.err, &ne) && ne.Timeout(), errors.Is(o.err, os.ErrDeadlineExceeded):
+		return endStalled
+	}
+	return endClient
 }
 
 // watchClient reads (and discards) what the client sends until it closes
@@ -105,19 +168,20 @@ func (o *streamOut) watchClient(conn net.Conn) {
 // is left, to 1.5 × timeout ahead: a write blocked for timeout to 1.5 ×
 // timeout fails and ends the stream.
 func (o *streamOut) deadline() {
-	if o.timeout <= 0 {
+	if o.timeout <= 0 || o.cut.Load() {
 		return
 	}
 	now := time.Now()
 	if o.deadlineAt.Sub(now) >= o.timeout {
 		return
 	}
-	o.deadlineAt = now.Add(o.timeout + o.timeout/2)
-	if o.raw != nil {
-		_ = o.raw.SetWriteDeadline(o.deadlineAt)
-		return
+	o.cutMu.Lock()
+	defer o.cutMu.Unlock()
+	if o.cut.Load() {
+		return // cut off meanwhile: keep its deadline
 	}
-	_ = o.st.rc.SetWriteDeadline(o.deadlineAt)
+	o.deadlineAt = now.Add(o.timeout + o.timeout/2)
+	o.setDeadlineLocked(o.deadlineAt)
 }
 
 // write queues a copy of b. Copies written one after the other are one

@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
 // Watch event encodings, as kube-apiserver writes them:
@@ -184,6 +185,33 @@ func (e *streamEncoder) writeInitial(st *stream, data []byte, rev int64) error {
 	}
 	st.write(b)
 	return nil
+}
+
+// pageFrames is the ADDED frames of a page of the initial state, one run of
+// bytes (false: an object could not be encoded; the caller writes the page
+// event by event and reports the error).
+func (e *streamEncoder) pageFrames(items []metaclient.Object) ([]byte, bool) {
+	n := 0
+	for i := range items {
+		n += len(items[i].Data) + 32
+	}
+	out := make([]byte, 0, n)
+	if e.kind == encJSON {
+		for i := range items {
+			out = append(out, jsonEventPrefix(watch.Added)...)
+			out = append(out, items[i].Data...)
+			out = append(out, jsonEventSuffix...)
+		}
+		return out, true
+	}
+	for i := range items {
+		f, err := e.frame(watch.Added, items[i].Data, items[i].Revision, false)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, f...)
+	}
+	return out, true
 }
 
 // frame encodes one event of the object JSON obj.

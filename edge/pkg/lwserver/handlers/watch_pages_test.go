@@ -42,11 +42,11 @@ func newPagesEnv(t *testing.T, cached bool) (*testEnv, *httptest.Server, *pageRe
 	e := newTestEnv(t, dao.Options{})
 	hub := watchhub.New(metaclient.New(e.store), watchhub.Options{})
 	e.store.SetSubscriber(hub)
-	ws := NewWatchServer(e.h, hub, WatchOptions{InitialPageSize: 2}).(*watchServer)
+	ws := newWatchServer(e.h, hub, WatchOptions{InitialPageSize: 2})
 	reads := &pageReads{n: map[string]int{}}
 	ws.pages.read = reads.wrap(ws.pages.read)
 	ws.pages.off = !cached
-	e.h.SetWatchServer(ws)
+	e.h.watch = ws
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(func() {
 		e.h.Stop()

@@ -39,7 +39,7 @@ func newWatchEnv(tb testing.TB, dopts dao.Options, hopts watchhub.Options, wopts
 	e := newTestEnv(tb, dopts)
 	hub := watchhub.New(metaclient.New(e.store), hopts)
 	e.store.SetSubscriber(hub)
-	e.h.SetWatchServer(NewWatchServer(e.h, hub, wopts))
+	e.h.watch = newWatchServer(e.h, hub, wopts)
 	srv := httptest.NewServer(e.h)
 	tb.Cleanup(func() {
 		e.h.Stop()
@@ -392,12 +392,18 @@ func TestWatchFutureRevisionWaits(t *testing.T) {
 }
 
 func TestWatchEvictedGetsExpired(t *testing.T) {
-	e := newWatchEnv(t, dao.Options{}, watchhub.Options{MaxQueueEvents: 5}, WatchOptions{})
+	// A grace longer than the test: the client reads again and gets the
+	// ERROR (TestWatchStalledClientCutOff: one that never reads again).
+	policy := watchhub.EvictionPolicy{MaxQueueEvents: 5, CutOffGrace: time.Minute}
+	e := newWatchEnv(t, dao.Options{}, watchhub.Options{Eviction: policy}, WatchOptions{})
 	ws := e.open(t, "/api/v1/pods?watch=true&resourceVersion="+strconv.FormatInt(e.store.Revision(), 10))
 	time.Sleep(50 * time.Millisecond)
 	// Large objects fill the socket buffers, then the hub queue overflows.
 	big := strings.Repeat("x", 64<<10)
+	written := make(chan struct{})
+	defer func() { <-written }()
 	go func() {
+		defer close(written)
 		for i := 0; i < 400; i++ {
 			p := pod("default", fmt.Sprintf("p%d", i), nil, "n1", "Running")
 			p["metadata"].(map[string]interface{})["annotations"] = map[string]interface{}{"big": big}

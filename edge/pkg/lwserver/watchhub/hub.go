@@ -63,30 +63,27 @@ type History interface {
 	Revision() int64
 }
 
-// Options tune a Hub. Zero values take the defaults noted.
+// Options tune a Hub. Zero values take the defaults noted; lwserver's
+// Config refers to these defaults rather than repeating them.
 type Options struct {
 	// RingSize is the number of recent events kept in memory for resumes
-	// that need no History read. Default 10,000.
+	// that need no History read. Zero: DefaultRingSize.
 	RingSize int
 	// RingBytes bounds the object bytes (Object + PrevObject) the ring
-	// holds, whichever of it and RingSize is reached first: 10,000 events of
-	// 4 KB pods would otherwise pin ~90 MB. Older resumes read History.
-	// Default 32 MiB.
+	// holds, whichever of it and RingSize is reached first; older resumes
+	// read History (exact, just slower). Zero: DefaultRingBytes, which keeps
+	// ~2,000 pod updates of 4 KB (10,000 would pin ~90 MB).
 	RingBytes int64
-	// MaxQueueEvents and MaxQueueBytes bound each watcher's backlog (events
-	// published but not yet taken by its reader). Crossing either evicts the
-	// watcher. Bytes count the object each delivery will send. A single event
-	// larger than MaxQueueBytes is still accepted into an empty queue, so an
-	// oversized object cannot evict every watcher forever. Defaults 1,000
-	// events and 16 MiB.
-	MaxQueueEvents int
-	MaxQueueBytes  int64
+	// Eviction is the slow-watcher policy: each watcher's queue bounds
+	// (crossing either evicts it) and what the HTTP layer bounds around
+	// them. Zero fields take its defaults.
+	Eviction EvictionPolicy
 	// MaxWatchers bounds concurrent watchers (catching up or live, until
 	// their Deliveries channel is closed). Beyond it Watch returns
-	// ErrTooManyWatchers. Default 10,000.
+	// ErrTooManyWatchers. Zero: DefaultMaxWatchers.
 	MaxWatchers int
 	// BookmarkInterval is how often a watcher that asked for bookmarks gets
-	// one. Default 1 minute.
+	// one. Zero: DefaultBookmarkInterval.
 	BookmarkInterval time.Duration
 	// Registerer, if set, receives the hub's metrics.
 	Registerer prometheus.Registerer
@@ -96,14 +93,15 @@ type Options struct {
 	IsCompacted func(error) bool
 }
 
+// The hub's defaults (Options).
 const (
-	defaultRingSize         = 10000
-	defaultRingBytes        = 32 << 20
-	defaultMaxQueueEvents   = 1000
-	defaultMaxQueueBytes    = 16 << 20
-	defaultMaxWatchers      = 10000
-	defaultBookmarkInterval = time.Minute
+	DefaultRingSize         = 10000
+	DefaultRingBytes        = 16 << 20
+	DefaultMaxWatchers      = 10000
+	DefaultBookmarkInterval = time.Minute
+)
 
+const (
 	// historyPage is how many events one History read returns while a
 	// watcher catches up.
 	historyPage = 500
@@ -152,6 +150,12 @@ type Request struct {
 	From int64
 	// Bookmarks asks for a BOOKMARK every BookmarkInterval.
 	Bookmarks bool
+	// OnEvict, if set, is called once when the watcher is evicted (its
+	// queue overflowed), from the publishing goroutine, outside the hub's
+	// lock: the HTTP layer arms EvictionPolicy.CutOffGrace on a stream that
+	// may be blocked writing to a client that does not read. It must not
+	// block.
+	OnEvict func()
 }
 
 // Hub is the watcher registry and fan-out. It implements event.Subscriber.
@@ -200,22 +204,17 @@ type gvrIndex struct {
 // New returns a Hub reading older events from h.
 func New(h History, opts Options) *Hub {
 	if opts.RingSize <= 0 {
-		opts.RingSize = defaultRingSize
+		opts.RingSize = DefaultRingSize
 	}
 	if opts.RingBytes <= 0 {
-		opts.RingBytes = defaultRingBytes
+		opts.RingBytes = DefaultRingBytes
 	}
-	if opts.MaxQueueEvents <= 0 {
-		opts.MaxQueueEvents = defaultMaxQueueEvents
-	}
-	if opts.MaxQueueBytes <= 0 {
-		opts.MaxQueueBytes = defaultMaxQueueBytes
-	}
+	opts.Eviction = opts.Eviction.withDefaults()
 	if opts.MaxWatchers <= 0 {
-		opts.MaxWatchers = defaultMaxWatchers
+		opts.MaxWatchers = DefaultMaxWatchers
 	}
 	if opts.BookmarkInterval <= 0 {
-		opts.BookmarkInterval = defaultBookmarkInterval
+		opts.BookmarkInterval = DefaultBookmarkInterval
 	}
 	rev := h.Revision()
 	hub := &Hub{
@@ -233,6 +232,9 @@ func New(h History, opts Options) *Hub {
 	hub.m = newMetrics(hub, opts.Registerer)
 	return hub
 }
+
+// EvictionPolicy is the slow-watcher policy in force (defaults filled in).
+func (h *Hub) EvictionPolicy() EvictionPolicy { return h.opts.Eviction }
 
 // Revision is the highest revision published to the hub (History.Revision()
 // at New until the first Publish).
@@ -267,9 +269,13 @@ func (h *Hub) Publish(events []event.Event) {
 			}
 		}
 	}
+	var cutOff []func()
 	for i, w := range h.evicted {
 		h.unregisterLocked(w)
 		h.m.evicted(w)
+		if w.onEvict != nil {
+			cutOff = append(cutOff, w.onEvict)
+		}
 		h.evicted[i] = nil
 	}
 	h.evicted = h.evicted[:0]
@@ -281,6 +287,9 @@ func (h *Hub) Publish(events []event.Event) {
 		}
 	}
 	h.mu.Unlock()
+	for _, f := range cutOff {
+		f()
+	}
 	h.m.published.Add(float64(n))
 }
 
@@ -410,7 +419,7 @@ func (h *Hub) catchUpFromRing(w *Watcher, cursor int64, buf []Delivery) (out []D
 	// events examined, or MaxQueueBytes of objects, as for a live queue.
 	var bytes int64
 	i := h.ringAfter(cursor)
-	for end := min(h.ringLen, i+ringScanBatch); i < end && bytes < h.opts.MaxQueueBytes; i++ {
+	for end := min(h.ringLen, i+ringScanBatch); i < end && bytes < h.opts.Eviction.MaxQueueBytes; i++ {
 		ev := h.ringAt(i)
 		cursor = ev.Revision
 		if ev.GVR != w.gvr {

@@ -361,7 +361,7 @@ func TestHistoryFailure(t *testing.T) {
 // everything, and Publish never waits.
 func TestEvictStalledWatcher(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	s := newTestStore(t, Options{MaxQueueEvents: 10, Registerer: reg})
+	s := newTestStore(t, Options{Eviction: EvictionPolicy{MaxQueueEvents: 10}, Registerer: reg})
 	ctx := context.Background()
 	stalled, _ := s.hub.Watch(ctx, Request{GVR: pods})
 	fast, _ := s.hub.Watch(ctx, Request{GVR: pods})
@@ -430,8 +430,9 @@ func TestEvictStalledWatcher(t *testing.T) {
 }
 
 func TestEvictByBytes(t *testing.T) {
-	s := newTestStore(t, Options{MaxQueueBytes: 1000})
-	w, _ := s.hub.Watch(context.Background(), Request{GVR: pods})
+	s := newTestStore(t, Options{Eviction: EvictionPolicy{MaxQueueBytes: 1000}})
+	var cutOff atomic.Int32
+	w, _ := s.hub.Watch(context.Background(), Request{GVR: pods, OnEvict: func() { cutOff.Add(1) }})
 	waitLive(t, w)
 	big := func(name string) event.Event {
 		ev := podAdded("default", name)
@@ -448,6 +449,9 @@ func TestEvictByBytes(t *testing.T) {
 		t.Fatalf("got %v", wants(ds))
 	}
 	expectClosed(t, w)
+	if n := cutOff.Load(); n != 1 {
+		t.Fatalf("OnEvict called %d times, want once", n)
+	}
 
 	// One event bigger than the byte bound still reaches an empty queue.
 	w, _ = s.hub.Watch(context.Background(), Request{GVR: pods, From: s.hub.Revision()})
@@ -463,7 +467,7 @@ func TestEvictByBytes(t *testing.T) {
 // Publish cost does not depend on readers: 200 stalled watchers are evicted
 // and the writer keeps its pace.
 func TestPublishNeverBlocks(t *testing.T) {
-	s := newTestStore(t, Options{MaxQueueEvents: 100})
+	s := newTestStore(t, Options{Eviction: EvictionPolicy{MaxQueueEvents: 100}})
 	for i := 0; i < 200; i++ {
 		if _, err := s.hub.Watch(context.Background(), Request{GVR: pods}); err != nil {
 			t.Fatal(err)
@@ -580,7 +584,7 @@ loop:
 }
 
 func TestCloseEndsAllWatchers(t *testing.T) {
-	s := newTestStore(t, Options{RingSize: 5, MaxQueueEvents: 3})
+	s := newTestStore(t, Options{RingSize: 5, Eviction: EvictionPolicy{MaxQueueEvents: 3}})
 	commitPods(s, 50)
 	ctx := context.Background()
 	live, _ := s.hub.Watch(ctx, Request{GVR: pods, From: 50, Bookmarks: true})
@@ -701,7 +705,7 @@ func TestRepeatedPublishIgnored(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	s := newTestStore(t, Options{Registerer: reg, MaxQueueEvents: 2})
+	s := newTestStore(t, Options{Registerer: reg, Eviction: EvictionPolicy{MaxQueueEvents: 2}})
 	w, _ := s.hub.Watch(context.Background(), Request{GVR: pods})
 	waitLive(t, w)
 	commitPods(s, 1)

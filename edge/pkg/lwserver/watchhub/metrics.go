@@ -45,12 +45,20 @@ func newMetrics(h *Hub, reg prometheus.Registerer) *metrics {
 	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: ns, Subsystem: sub, Name: "queued_events",
 		Help: "Events queued to watchers and not yet taken by their readers.",
-	}, h.queuedEvents)
+	}, func() float64 { return float64(h.queued().events) })
+	queuedBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: ns, Subsystem: sub, Name: "queued_bytes",
+		Help: "Object bytes queued to watchers (summed per watcher; the objects themselves are shared).",
+	}, func() float64 { return float64(h.queued().bytes) })
+	maxQueuedBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: ns, Subsystem: sub, Name: "watcher_queued_bytes_max",
+		Help: "Object bytes queued to the most backlogged watcher (evicted beyond the eviction policy's MaxQueueBytes).",
+	}, func() float64 { return float64(h.queued().maxBytes) })
 	revision := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: ns, Subsystem: sub, Name: "revision",
 		Help: "Highest revision published to the hub.",
 	}, func() float64 { return float64(h.Revision()) })
-	for _, c := range []prometheus.Collector{m.watchers, m.evictions, m.tooOld, m.published, queued, revision} {
+	for _, c := range []prometheus.Collector{m.watchers, m.evictions, m.tooOld, m.published, queued, queuedBytes, maxQueuedBytes, revision} {
 		if err := reg.Register(c); err != nil {
 			klog.ErrorS(err, "watchhub: registering metric")
 		}
@@ -71,14 +79,23 @@ func (m *metrics) watcherEnded(w *Watcher) { w.gauge.Dec() }
 
 func (m *metrics) evicted(w *Watcher) { m.evictions.WithLabelValues(gvrLabels(w)...).Inc() }
 
-func (h *Hub) queuedEvents() float64 {
+// backlog is what the watchers' queues hold.
+type backlog struct {
+	events          int
+	bytes, maxBytes int64
+}
+
+// queued sums the watchers' queues (at scrape time).
+func (h *Hub) queued() backlog {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
+	var b backlog
 	for w := range h.watchers {
 		w.mu.Lock()
-		n += w.q.n
+		b.events += w.q.n
+		b.bytes += w.bytes
+		b.maxBytes = max(b.maxBytes, w.bytes)
 		w.mu.Unlock()
 	}
-	return float64(n)
+	return b
 }

@@ -34,7 +34,7 @@ func TestStress(t *testing.T) {
 		queue     = 64
 	)
 	reg := newRegistry()
-	s := newTestStore(t, Options{RingSize: 512, MaxQueueEvents: queue, BookmarkInterval: 5 * time.Millisecond, Registerer: reg})
+	s := newTestStore(t, Options{RingSize: 512, Eviction: EvictionPolicy{MaxQueueEvents: queue}, BookmarkInterval: 5 * time.Millisecond, Registerer: reg})
 	s.hub.historyPage = 64
 	log := genLog(rand.New(rand.NewPCG(7, 8)), total)
 

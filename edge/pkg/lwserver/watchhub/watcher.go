@@ -65,6 +65,8 @@ type Watcher struct {
 	// Publish never waits on it.
 	signal chan struct{}
 	gauge  prometheus.Gauge
+	// onEvict is Request.OnEvict.
+	onEvict func()
 
 	// Guarded by h.mu.
 	registered bool
@@ -98,6 +100,7 @@ func newWatcher(ctx context.Context, h *Hub, req Request, m matcher) *Watcher {
 		cancel:    cancel,
 		ch:        make(chan Delivery),
 		signal:    make(chan struct{}, 1),
+		onEvict:   req.OnEvict,
 	}
 }
 
@@ -121,7 +124,7 @@ func (w *Watcher) enqueue(d Delivery) bool {
 		w.mu.Unlock()
 		return true
 	}
-	if w.q.n > 0 && (w.q.n >= w.h.opts.MaxQueueEvents || w.bytes+size > w.h.opts.MaxQueueBytes) {
+	if w.h.opts.Eviction.overflows(w.q.n, w.bytes, size) {
 		w.evicted = true
 		w.q.reset()
 		w.bytes = 0
@@ -143,7 +146,7 @@ func (w *Watcher) enqueue(d Delivery) bool {
 		default:
 		}
 	}
-	w.q.push(d, w.h.opts.MaxQueueEvents)
+	w.q.push(d, w.h.opts.Eviction.MaxQueueEvents)
 	w.bytes += size
 	w.mu.Unlock()
 	if wasEmpty {
