@@ -62,7 +62,7 @@ func (m *MetaManager) applyPatch(tx dao.Tx, p *plan, crds *[]crdChange) error {
 		}
 	}
 	res := Resource{Namespace: p.res.Namespace, Restype: p.res.Restype, Name: p.key.Name}
-	it, err := m.prepareItem(p.kr, res, obj, nil, "", false, OpPatch)
+	it, err := m.prepareItem(itemContext{kr: p.kr, res: res, op: OpPatch}, obj, nil)
 	if err != nil {
 		return fmt.Errorf("patched object: %v", err)
 	}

@@ -327,9 +327,6 @@ func (s *Store) init() error {
 // administrative queries; the hot paths use database/sql directly).
 func (s *Store) Orm() orm.Ormer { return s.orm }
 
-// OrmAlias is the beego database alias this store registered.
-func (s *Store) OrmAlias() string { return s.alias }
-
 // SetSubscriber sets the subscriber that receives committed events. Call it
 // before the first write.
 func (s *Store) SetSubscriber(sub event.Subscriber) {
