@@ -66,7 +66,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Registry = prometheus.NewRegistry()
 	}
 	if deps.Tables == nil {
-		deps.Tables = defaultTables(deps.Mapper)
+		deps.Tables = defaultTables()
 	}
 	s := &Server{cfg: cfg, deps: deps, served: make(chan struct{})}
 	h, err := handlers.New(handlers.Config{

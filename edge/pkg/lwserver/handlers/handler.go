@@ -26,7 +26,6 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/protoenc"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
-	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
 // GitVersion is the Kubernetes version lwserver reports on /version.
@@ -34,8 +33,11 @@ const GitVersion = "v1.37.2-edgecore"
 
 // Config is what a Handler is built from.
 type Config struct {
+	// Mapper resolves resources (built-ins and stored CRDs). Required.
 	Mapper *kube.Mapper
-	Store  *metaclient.Client
+	// Store is what get, list and watch read (a *metaclient.Client over
+	// edgecore.db). Required.
+	Store Store
 	// Tables renders as=Table responses; nil uses the built-in NAME/AGE
 	// convertor (DefaultTableConvertor).
 	Tables TableConvertor
@@ -52,20 +54,10 @@ type Config struct {
 	Watch WatchOptions
 }
 
-// WatchServer serves watch requests (?watch=true and /watch/ paths). The
-// router hands it every watch after parsing: req.Options carries the
-// validated list options (resourceVersion, selectors, allowWatchBookmarks,
-// sendInitialEvents, timeoutSeconds), req.Output the negotiated encoding
-// (req.Output.Options.Accepted.StreamSerializer). Errors before the stream
-// starts go through (*Handler).WriteError.
-type WatchServer interface {
-	ServeWatch(w http.ResponseWriter, r *http.Request, req *Request)
-}
-
 // Handler is the router and the get / list / discovery handlers.
 type Handler struct {
 	mapper *kube.Mapper
-	store  *metaclient.Client
+	store  Store
 	tables TableConvertor
 	rvWait time.Duration
 	ready  func() bool
@@ -164,17 +156,11 @@ func (h *Handler) Stop() { h.stopOnce.Do(func() { close(h.stopCh) }) }
 // ends its response cleanly (terminating the chunked body).
 func (h *Handler) Stopping() <-chan struct{} { return h.stopCh }
 
-// Scheme is the scheme of every type lwserver encodes (client-go's plus
-// meta.k8s.io and apidiscovery); shared with the watch handler.
-func (h *Handler) Scheme() *runtime.Scheme { return h.scheme }
-
 // Codecs is the codec factory over Scheme.
 func (h *Handler) Codecs() serializer.CodecFactory { return h.factory }
 
-// Mapper and Store, for the watch handler.
-func (h *Handler) Mapper() *kube.Mapper                     { return h.mapper }
-func (h *Handler) Store() *metaclient.Client                { return h.store }
-func (h *Handler) Tables() TableConvertor                   { return h.tables }
+// InfoFactory is the RequestInfoFactory the router uses, for the chain's
+// WithRequestInfo filter.
 func (h *Handler) InfoFactory() *request.RequestInfoFactory { return h.infoFactory }
 
 // ServeHTTP routes a request. The RequestInfo normally comes from the chain

@@ -35,7 +35,7 @@ func newTestEnv(tb testing.TB, opts dao.Options) *testEnv {
 	}
 	tb.Cleanup(func() { st.Close() })
 	m := kube.NewMapper()
-	h, err := New(Config{Mapper: m, Store: metaclient.New(st), RVWait: 200 * time.Millisecond, Tables: PrinterTables{P: printers.New(m)}})
+	h, err := New(Config{Mapper: m, Store: metaclient.New(st), RVWait: 200 * time.Millisecond, Tables: PrinterTables{P: printers.New()}})
 	if err != nil {
 		tb.Fatal(err)
 	}

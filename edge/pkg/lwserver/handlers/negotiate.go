@@ -123,9 +123,6 @@ type Output struct {
 	ConvertGV schema.GroupVersion
 }
 
-// IsJSON reports whether the output is JSON (the fast path when Kind is OutputObject).
-func (o *Output) IsJSON() bool { return o.MediaType == MediaTypeJSON }
-
 // negotiate picks the response encoding for a resource request.
 func (h *Handler) negotiate(r *http.Request, builtIn bool) (*Output, error) {
 	// As kube-apiserver's CRD handler: the serializer set includes protobuf

@@ -29,7 +29,7 @@ func TestProtobufMatchesJSON(t *testing.T) {
 		map[string]interface{}{"apiVersion": "v1", "kind": "Secret",
 			"metadata": map[string]interface{}{"name": "s", "namespace": "ns-1"},
 			"type":     "Opaque", "data": map[string]interface{}{"k": "c2VjcmV0"}})
-	s := e.h.Scheme()
+	s := e.h.scheme
 	pb := protobuf.NewSerializer(s, s)
 	js := e.h.Codecs().UniversalDeserializer()
 	for _, path := range []string{

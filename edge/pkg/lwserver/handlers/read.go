@@ -1,14 +1,12 @@
 package handlers
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -25,22 +23,12 @@ func (h *Handler) waitForRevision(ctx context.Context, rev int64) error {
 	if rev <= h.store.Revision() {
 		return nil
 	}
-	deadline := time.NewTimer(h.rvWait)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return errTooLargeResourceVersion(rev, h.store.Revision())
-		case <-deadline.C:
-			return errTooLargeResourceVersion(rev, h.store.Revision())
-		case <-tick.C:
-			if rev <= h.store.Revision() {
-				return nil
-			}
-		}
+	wctx, cancel := context.WithTimeout(ctx, h.rvWait)
+	defer cancel()
+	if err := h.store.WaitForRevision(wctx, rev); err != nil {
+		return errTooLargeResourceVersion(rev, h.store.Revision())
 	}
+	return nil
 }
 
 // serveGet answers a get of one object. The stored bytes are the JSON answer.
@@ -206,29 +194,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 	}
 	switch out.Kind {
 	case OutputObject:
-		switch out.MediaType {
-		case MediaTypeJSON:
-			if out.Pretty {
-				var buf bytes.Buffer
-				if err := json.Indent(&buf, jsonList(req.Resource, lm, res.Items), "", "  "); err != nil {
-					h.WriteError(w, r, ErrInternal(err))
-					return
-				}
-				buf.WriteByte('\n')
-				writeRaw(w, http.StatusOK, MediaTypeJSON, buf.Bytes())
-				return
-			}
-			writeJSONList(w, req.Resource, lm, res.Items)
-		case MediaTypeYAML:
-			y, err := yaml.JSONToYAML(jsonList(req.Resource, lm, res.Items))
-			if err != nil {
-				h.WriteError(w, r, ErrInternal(err))
-				return
-			}
-			writeRaw(w, http.StatusOK, MediaTypeYAML, y)
-		default: // protobuf
-			h.writeProtoList(w, r, req.Resource, lm, res.Items)
-		}
+		h.writeList(w, r, req, lm, res.Items)
 	case OutputPartialObjectMetadataList:
 		list, err := partialObjectMetadataList(res.Items, out.ConvertGV, lm)
 		if err != nil {
@@ -253,6 +219,35 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 	}
 }
 
+// writeList answers a page of items as the list object itself (JSON, YAML
+// or protobuf).
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, req *Request, lm listMeta, items []metaclient.Object) {
+	out := req.Output
+	switch out.MediaType {
+	case MediaTypeJSON:
+		if out.Pretty {
+			var buf bytes.Buffer
+			if err := json.Indent(&buf, jsonList(req.Resource, lm, items), "", "  "); err != nil {
+				h.WriteError(w, r, ErrInternal(err))
+				return
+			}
+			buf.WriteByte('\n')
+			writeRaw(w, http.StatusOK, MediaTypeJSON, buf.Bytes())
+			return
+		}
+		writeJSONList(w, req.Resource, lm, items)
+	case MediaTypeYAML:
+		y, err := yaml.JSONToYAML(jsonList(req.Resource, lm, items))
+		if err != nil {
+			h.WriteError(w, r, ErrInternal(err))
+			return
+		}
+		writeRaw(w, http.StatusOK, MediaTypeYAML, y)
+	default: // protobuf
+		h.writeProtoList(w, r, req.Resource, lm, items)
+	}
+}
+
 // listError maps a store error of a list to its API Status.
 func (h *Handler) listError(err error, req *Request, lo metaclient.ListOptions) error {
 	switch {
@@ -267,66 +262,15 @@ func (h *Handler) listError(err error, req *Request, lo metaclient.ListOptions) 
 	}
 }
 
-// listHeader is `{"kind":"PodList","apiVersion":"v1","metadata":{…},"items":[`.
-func listHeader(res kube.Resource, lm listMeta) []byte {
-	b := make([]byte, 0, 256)
-	b = append(b, `{"kind":`...)
-	b = strconv.AppendQuote(b, res.ListKind)
-	b = append(b, `,"apiVersion":`...)
-	b = strconv.AppendQuote(b, res.GVR.GroupVersion().String())
-	b = append(b, `,"metadata":`...)
-	m, _ := json.Marshal(lm)
-	b = append(b, m...)
-	b = append(b, `,"items":[`...)
-	return b
-}
-
-const listTrailer = "]}"
-
-// jsonList builds the whole JSON list in memory (for YAML and pretty output).
+// jsonList is the whole JSON list in memory (for YAML and pretty output).
 func jsonList(res kube.Resource, lm listMeta, items []metaclient.Object) []byte {
-	head := listHeader(res, lm)
-	n := len(head) + len(listTrailer) + len(items)
+	var buf bytes.Buffer
+	l := newJSONListWriter(&buf, res, lm)
 	for i := range items {
-		n += len(items[i].Data)
+		_ = l.item(items[i].Data) // a bytes.Buffer does not fail
 	}
-	b := make([]byte, 0, n)
-	b = append(b, head...)
-	for i := range items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, items[i].Data...)
-	}
-	return append(b, listTrailer...)
-}
-
-// writeJSONList is the JSON fast path: the stored bytes of every item,
-// written as they are, between a list header and trailer. Nothing is decoded.
-func writeJSONList(w http.ResponseWriter, res kube.Resource, lm listMeta, items []metaclient.Object) {
-	head := listHeader(res, lm)
-	n := len(head) + len(listTrailer)
-	for i := range items {
-		if i > 0 {
-			n++
-		}
-		n += len(items[i].Data)
-	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", MediaTypeJSON)
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Length", strconv.Itoa(n))
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	_, _ = bw.Write(head)
-	for i := range items {
-		if i > 0 {
-			_ = bw.WriteByte(',')
-		}
-		_, _ = bw.Write(items[i].Data)
-	}
-	_, _ = bw.WriteString(listTrailer)
-	_ = bw.Flush()
+	_ = l.close()
+	return buf.Bytes()
 }
 
 // writeJSONValue writes v (a plain Go value) as indented JSON.

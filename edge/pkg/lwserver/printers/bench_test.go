@@ -108,7 +108,7 @@ func BenchmarkTable(b *testing.B) {
 		b.Logf("%d pods, %d bytes of JSON each on average", n, size/n)
 		opts := Options{Now: func() time.Time { return benchNow }}
 		b.Run(fmt.Sprintf("pods=%d/cold", n), func(b *testing.B) {
-			p := New(nil)
+			p := New()
 			p.SetCacheEntries(0)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -119,7 +119,7 @@ func BenchmarkTable(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("pods=%d/warm-none", n), func(b *testing.B) {
-			p := New(nil)
+			p := New()
 			o := Options{IncludeObject: "None", Now: opts.Now}
 			if _, err := p.Table(res, items, o); err != nil {
 				b.Fatal(err)
@@ -133,7 +133,7 @@ func BenchmarkTable(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("pods=%d/warm", n), func(b *testing.B) {
-			p := New(nil)
+			p := New()
 			if _, err := p.Table(res, items, opts); err != nil {
 				b.Fatal(err)
 			}

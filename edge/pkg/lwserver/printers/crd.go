@@ -34,7 +34,7 @@ var noPrinterBuiltins = map[schema.GroupResource]bool{
 // printerFor returns the printer for res and the key of its row cache.
 func (p *Printer) printerFor(res kube.Resource) (*kindPrinter, string) {
 	gr := res.GVR.GroupResource()
-	if kp, ok := builtinPrinters[gr]; ok {
+	if kp, ok := p.builtins[gr]; ok {
 		return kp, "builtin:" + gr.String()
 	}
 	// Resource.BuiltIn only says whether client-go's scheme has the Go type;

@@ -300,23 +300,27 @@ func parseContainerState(s *scanner, cs *podContainerStatus) {
 	}
 }
 
+// podRowState is what printPod accumulates over the container statuses.
+type podRowState struct {
+	reason                  string
+	restarts                int64
+	lastRestart             time.Time
+	restartableInitRestarts int64
+	lastRestartableInit     time.Time
+	ready, total            int
+}
+
 // row computes the pod's cells exactly as kube-apiserver's printPod does
 // (wide columns included, as the server always prints them).
 func (ps *podScratch) row(m *objMeta) ([]interface{}, []metav1.TableRowCondition) {
-	restarts := int64(0)
-	restartableInitRestarts := int64(0)
-	totalContainers := ps.containers
-	readyContainers := 0
-	var lastRestart, lastRestartableInitRestart time.Time
-
 	podPhase := string(ps.phase)
-	reason := podPhase
+	st := podRowState{reason: podPhase, total: ps.containers}
 	if len(ps.reason) > 0 {
-		reason = string(ps.reason)
+		st.reason = string(ps.reason)
 	}
 	for _, c := range ps.conditions {
 		if string(c.typ) == string(corev1.PodScheduled) && string(c.reason) == corev1.PodReasonSchedulingGated {
-			reason = corev1.PodReasonSchedulingGated
+			st.reason = corev1.PodReasonSchedulingGated
 		}
 	}
 
@@ -328,115 +332,26 @@ func (ps *podScratch) row(m *objMeta) ([]interface{}, []metav1.TableRowCondition
 		conds = podFailedConditions
 	}
 
-	isRestartable := func(name []byte) bool {
-		for _, ic := range ps.initContainers {
-			if string(ic.name) == string(name) {
-				return ic.restartable
-			}
-		}
-		return false
-	}
 	for _, ic := range ps.initContainers {
 		if ic.restartable {
-			totalContainers++
+			st.total++
 		}
 	}
-
-	initializing := false
-	for i := range ps.initStatuses {
-		c := &ps.initStatuses[i]
-		restarts += c.restarts
-		if c.hasLastTerm && lastRestart.Before(c.lastTermAt) {
-			lastRestart = c.lastTermAt
-		}
-		restartable := isRestartable(c.name)
-		if restartable {
-			restartableInitRestarts += c.restarts
-			if c.hasLastTerm && lastRestartableInitRestart.Before(c.lastTermAt) {
-				lastRestartableInitRestart = c.lastTermAt
-			}
-		}
-		switch {
-		case c.terminated && c.exitCode == 0:
-			continue
-		case restartable && c.started:
-			if c.ready {
-				readyContainers++
-			}
-			continue
-		case c.terminated:
-			if len(c.termReason) == 0 {
-				if c.signal != 0 {
-					reason = "Init:Signal:" + itoa(c.signal)
-				} else {
-					reason = "Init:ExitCode:" + itoa(c.exitCode)
-				}
-			} else {
-				reason = "Init:" + string(c.termReason)
-			}
-			initializing = true
-		case c.waiting && len(c.waitingReason) > 0 && string(c.waitingReason) != "PodInitializing":
-			reason = "Init:" + string(c.waitingReason)
-			initializing = true
-		default:
-			reason = "Init:" + strconv.Itoa(i) + "/" + strconv.Itoa(len(ps.initContainers))
-			initializing = true
-		}
-		break
-	}
-
-	if !initializing || ps.conditionTrue(corev1.PodInitialized) {
-		restarts = restartableInitRestarts
-		lastRestart = lastRestartableInitRestart
-		hasRunning := false
-		errorReason := ""
-		for i := len(ps.statuses) - 1; i >= 0; i-- {
-			c := &ps.statuses[i]
-			restarts += c.restarts
-			if c.hasLastTerm && lastRestart.Before(c.lastTermAt) {
-				lastRestart = c.lastTermAt
-			}
-			switch {
-			case c.waiting && len(c.waitingReason) > 0:
-				reason = string(c.waitingReason)
-			case c.terminated:
-				if len(c.termReason) > 0 {
-					reason = string(c.termReason)
-				} else if c.signal != 0 {
-					reason = "Signal:" + itoa(c.signal)
-				} else {
-					reason = "ExitCode:" + itoa(c.exitCode)
-				}
-				if c.exitCode != 0 {
-					errorReason = reason
-				}
-			case c.ready && c.running:
-				hasRunning = true
-				readyContainers++
-			}
-		}
-		if reason == "Completed" {
-			if hasRunning && ps.anyConditionTrue(corev1.PodReady) {
-				reason = "Running"
-			} else if errorReason != "" {
-				reason = errorReason
-			} else if hasRunning {
-				reason = "NotReady"
-			}
-		}
+	if initializing := ps.initStatusesRow(&st); !initializing || ps.conditionTrue(corev1.PodInitialized) {
+		ps.statusesRow(&st)
 	}
 
 	if m.deleting && string(ps.reason) == nodeUnreachablePodReason {
-		reason = "Unknown"
+		st.reason = "Unknown"
 	} else if m.deleting && podPhase != string(corev1.PodFailed) && podPhase != string(corev1.PodSucceeded) {
-		reason = "Terminating"
+		st.reason = "Terminating"
 	}
 
 	var restartsCellV interface{}
-	if restarts != 0 && !lastRestart.IsZero() {
-		restartsCellV = restartsCell{n: restarts, t: lastRestart}
+	if st.restarts != 0 && !st.lastRestart.IsZero() {
+		restartsCellV = restartsCell{n: st.restarts, t: st.lastRestart}
 	} else {
-		restartsCellV = itoa(restarts)
+		restartsCellV = itoa(st.restarts)
 	}
 
 	podIP := ps.firstPodIP
@@ -444,33 +359,135 @@ func (ps *podScratch) row(m *objMeta) ([]interface{}, []metav1.TableRowCondition
 		// v1 → internal conversion: a set podIP is authoritative.
 		podIP = ps.podIP
 	}
-	readinessGates := "<none>"
-	if len(ps.readinessGates) > 0 {
-		trueConditions := 0
-		for _, g := range ps.readinessGates {
-			for _, c := range ps.conditions {
-				if string(c.typ) == string(g) {
-					if string(c.status) == string(corev1.ConditionTrue) {
-						trueConditions++
-					}
-					break
-				}
-			}
-		}
-		readinessGates = strconv.Itoa(trueConditions) + "/" + strconv.Itoa(len(ps.readinessGates))
-	}
-
 	return []interface{}{
 		m.name,
-		strconv.Itoa(readyContainers) + "/" + strconv.Itoa(totalContainers),
-		reason,
+		strconv.Itoa(st.ready) + "/" + strconv.Itoa(st.total),
+		st.reason,
 		restartsCellV,
 		sinceCell{m.created},
 		orNone(podIP),
 		orNone(ps.nodeName),
 		orNone(ps.nominated),
-		readinessGates,
+		ps.readinessGatesCell(),
 	}, conds
+}
+
+// isRestartable reports whether the init container name is a sidecar
+// (restartPolicy Always).
+func (ps *podScratch) isRestartable(name []byte) bool {
+	for _, ic := range ps.initContainers {
+		if string(ic.name) == string(name) {
+			return ic.restartable
+		}
+	}
+	return false
+}
+
+// initStatusesRow is printPod's loop over the init container statuses: it
+// counts restarts and ready sidecars and reports whether the pod is still
+// initializing (then st.reason is "Init:…").
+func (ps *podScratch) initStatusesRow(st *podRowState) (initializing bool) {
+	for i := range ps.initStatuses {
+		c := &ps.initStatuses[i]
+		st.restarts += c.restarts
+		if c.hasLastTerm && st.lastRestart.Before(c.lastTermAt) {
+			st.lastRestart = c.lastTermAt
+		}
+		restartable := ps.isRestartable(c.name)
+		if restartable {
+			st.restartableInitRestarts += c.restarts
+			if c.hasLastTerm && st.lastRestartableInit.Before(c.lastTermAt) {
+				st.lastRestartableInit = c.lastTermAt
+			}
+		}
+		switch {
+		case c.terminated && c.exitCode == 0:
+			continue
+		case restartable && c.started:
+			if c.ready {
+				st.ready++
+			}
+			continue
+		case c.terminated:
+			if len(c.termReason) == 0 {
+				if c.signal != 0 {
+					st.reason = "Init:Signal:" + itoa(c.signal)
+				} else {
+					st.reason = "Init:ExitCode:" + itoa(c.exitCode)
+				}
+			} else {
+				st.reason = "Init:" + string(c.termReason)
+			}
+		case c.waiting && len(c.waitingReason) > 0 && string(c.waitingReason) != "PodInitializing":
+			st.reason = "Init:" + string(c.waitingReason)
+		default:
+			st.reason = "Init:" + strconv.Itoa(i) + "/" + strconv.Itoa(len(ps.initContainers))
+		}
+		return true
+	}
+	return false
+}
+
+// statusesRow is printPod's loop over the container statuses (last first),
+// once the pod is initialized.
+func (ps *podScratch) statusesRow(st *podRowState) {
+	st.restarts = st.restartableInitRestarts
+	st.lastRestart = st.lastRestartableInit
+	hasRunning := false
+	errorReason := ""
+	for i := len(ps.statuses) - 1; i >= 0; i-- {
+		c := &ps.statuses[i]
+		st.restarts += c.restarts
+		if c.hasLastTerm && st.lastRestart.Before(c.lastTermAt) {
+			st.lastRestart = c.lastTermAt
+		}
+		switch {
+		case c.waiting && len(c.waitingReason) > 0:
+			st.reason = string(c.waitingReason)
+		case c.terminated:
+			if len(c.termReason) > 0 {
+				st.reason = string(c.termReason)
+			} else if c.signal != 0 {
+				st.reason = "Signal:" + itoa(c.signal)
+			} else {
+				st.reason = "ExitCode:" + itoa(c.exitCode)
+			}
+			if c.exitCode != 0 {
+				errorReason = st.reason
+			}
+		case c.ready && c.running:
+			hasRunning = true
+			st.ready++
+		}
+	}
+	if st.reason == "Completed" {
+		if hasRunning && ps.anyConditionTrue(corev1.PodReady) {
+			st.reason = "Running"
+		} else if errorReason != "" {
+			st.reason = errorReason
+		} else if hasRunning {
+			st.reason = "NotReady"
+		}
+	}
+}
+
+// readinessGatesCell is "<none>" or "true gates/gates".
+func (ps *podScratch) readinessGatesCell() string {
+	if len(ps.readinessGates) == 0 {
+		return "<none>"
+	}
+	trueConditions := 0
+	for _, g := range ps.readinessGates {
+		for _, c := range ps.conditions {
+			if string(c.typ) == string(g) {
+				if string(c.status) == string(corev1.ConditionTrue) {
+					trueConditions++
+				}
+				break
+			}
+		}
+	}
+	return strconv.Itoa(trueConditions) + "/" + strconv.Itoa(len(ps.readinessGates))
 }
 
 // nodeUnreachablePodReason is k8s.io/kubernetes/pkg/util/node.NodeUnreachablePodReason.

@@ -210,14 +210,14 @@ func TestIncludeObject(t *testing.T) {
 	if o := table(t, res, "None", obj).Rows[0].Object; o.Raw != nil || o.Object != nil {
 		t.Errorf("None: %+v", o)
 	}
-	if _, err := New(nil).Table(res, nil, Options{IncludeObject: "All"}); err == nil {
+	if _, err := New().Table(res, nil, Options{IncludeObject: "All"}); err == nil {
 		t.Error("an unknown includeObject must fail")
 	}
 }
 
 func TestCacheServesChangedObjects(t *testing.T) {
 	res := resourceOf(t, "", "v1", "pods")
-	p := New(nil)
+	p := New()
 	clock := now
 	opts := Options{IncludeObject: "None", Now: func() time.Time { return clock }}
 	v1 := pod("", `{"containers":[{"name":"a"}]}`, `{"phase":"Pending"}`)
@@ -251,7 +251,7 @@ func TestCacheServesChangedObjects(t *testing.T) {
 func TestBadJSON(t *testing.T) {
 	res := resourceOf(t, "", "v1", "pods")
 	for _, bad := range []string{``, `[]`, `{"metadata":{"name":"x"`, `{"metadata":{"name":"x"},"spec":{"containers":[{]}}`, `nul`} {
-		if _, err := New(nil).Table(res, []Item{{Data: []byte(bad)}}, Options{}); err == nil {
+		if _, err := New().Table(res, []Item{{Data: []byte(bad)}}, Options{}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}
@@ -263,7 +263,7 @@ func TestManyItemsKeepOrder(t *testing.T) {
 	for i := range items {
 		items[i] = Item{Data: benchPod(i), Revision: int64(i + 1)}
 	}
-	p := New(nil)
+	p := New()
 	for round := 0; round < 2; round++ {
 		tbl, err := p.Table(res, items, Options{Now: func() time.Time { return benchNow }})
 		if err != nil {

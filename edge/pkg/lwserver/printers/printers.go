@@ -52,8 +52,9 @@ type Options struct {
 
 // Printer builds Tables. It is safe for concurrent use.
 type Printer struct {
-	mapper *kube.Mapper
-	seed   maphash.Seed
+	seed maphash.Seed
+	// builtins are the built-in kinds' printers (read-only once built).
+	builtins printerSet
 
 	// maxEntries bounds each per-resource cache generation (see cache).
 	maxEntries int
@@ -67,12 +68,12 @@ type Printer struct {
 // resource: a resource's cache holds at most twice this many rows.
 const DefaultCacheEntries = 32768
 
-// New returns a Printer. mapper may be nil; it is kept for resolving kinds
-// when a caller passes a Resource without PrinterColumns.
-func New(mapper *kube.Mapper) *Printer {
+// New returns a Printer. A custom resource's columns come with the
+// kube.Resource passed to Table (Resource.PrinterColumns, from its CRD).
+func New() *Printer {
 	return &Printer{
-		mapper:     mapper,
 		seed:       maphash.MakeSeed(),
+		builtins:   builtinPrinters(),
 		maxEntries: DefaultCacheEntries,
 		caches:     map[string]*cache{},
 	}

@@ -36,7 +36,7 @@ func table(t *testing.T, res kube.Resource, include string, objs ...string) *met
 		}
 		items[i] = Item{Data: []byte(o), Revision: int64(i + 1)}
 	}
-	tbl, err := New(nil).Table(res, items, Options{IncludeObject: include, Now: func() time.Time { return now }})
+	tbl, err := New().Table(res, items, Options{IncludeObject: include, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

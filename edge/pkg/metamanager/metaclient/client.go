@@ -1,10 +1,17 @@
-// Package metaclient is the read API lwserver uses over edgecore.db. It is a
-// thin layer over dao.Reader; lwserver sees dao's types only through the
-// aliases below.
+// Package metaclient is the read API lwserver uses over edgecore.db.
+//
+// It stays a package, thin as it is, because it is a boundary: lwserver
+// (handlers, watchhub, metrics) imports metaclient and never dao, so the
+// store's writer, schema, SQL and compaction can change without lwserver
+// seeing it, and the read contract (types, sentinel errors, continue keys)
+// is stated in one place the readers can see. lwserver's handlers declare
+// the subset they use as their own interface (handlers.Store) and Client
+// implements it; tests there may use a fake instead.
 package metaclient
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -30,11 +37,18 @@ var (
 	ErrFutureRevision = dao.ErrFutureRevision
 )
 
+// Source is what a Client reads: the store's read side, streaming lists
+// included (*dao.Store).
+type Source interface {
+	dao.Reader
+	dao.ListStreamer
+}
+
 // Client reads the store.
-type Client struct{ r dao.Reader }
+type Client struct{ r Source }
 
 // New returns a Client reading from r.
-func New(r dao.Reader) *Client { return &Client{r: r} }
+func New(r Source) *Client { return &Client{r: r} }
 
 // Get returns one object, or ErrNotFound.
 func (c *Client) Get(ctx context.Context, key Key) (Object, error) { return c.r.Get(ctx, key) }
@@ -52,24 +66,33 @@ func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, opts
 // only at the end. Errors that can be known before the first item
 // (ErrCompacted, ErrFutureRevision, a bad continue key) are returned before
 // fn is called; an error from fn stops the list and is returned.
-//
-// Readers that cannot stream are served by List (the items are collected,
-// then passed to fn).
 func (c *Client) ListFunc(ctx context.Context, gvr schema.GroupVersionResource, opts ListOptions, fn func(rev int64, item Object) error) (ListResult, error) {
-	if ls, ok := c.r.(dao.ListStreamer); ok {
-		return ls.ListFunc(ctx, gvr, opts, fn)
+	return c.r.ListFunc(ctx, gvr, opts, fn)
+}
+
+// revisionPoll is how often WaitForRevision looks at the revision: the
+// store has no commit notification of its own (watchhub has one, for
+// watches), and a get or list at a future revision is rare and waits at most
+// a few seconds.
+const revisionPoll = 5 * time.Millisecond
+
+// WaitForRevision returns nil once Revision() >= rev, or ctx's error.
+func (c *Client) WaitForRevision(ctx context.Context, rev int64) error {
+	if rev <= c.r.Revision() {
+		return nil
 	}
-	res, err := c.r.List(ctx, gvr, opts)
-	if err != nil {
-		return ListResult{}, err
-	}
-	for _, it := range res.Items {
-		if err := fn(res.Revision, it); err != nil {
-			return ListResult{}, err
+	tick := time.NewTicker(revisionPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if rev <= c.r.Revision() {
+				return nil
+			}
 		}
 	}
-	res.Items = nil
-	return res, nil
 }
 
 // Events returns up to limit events after the revision (ErrCompacted if it is
