@@ -13,6 +13,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/lwserver"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
@@ -28,8 +29,9 @@ func (a *apiStack) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// newAPIServer wires lwserver: its watch hub subscribes to the store's
-// committed events, and its handlers read through metaclient.
+// newAPIServer wires lwserver: its watch hub and its authorization subscribe
+// to the store's committed events, and its handlers read through
+// metaclient. It creates (or reuses) the pki under the data dir.
 func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer, core.Module, error) {
 	lc := cfg.Modules.LWServer
 	if !lc.Enable {
@@ -50,11 +52,12 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 		Registerer:       reg,
 		IsCompacted:      func(err error) bool { return errors.Is(err, dao.ErrCompacted) },
 	})
-	store.SetSubscriber(hub)
-	srv, err := lwserver.New(lc, lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg})
+	srv, err := lwserver.New(lc, lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir})
 	if err != nil {
 		hub.Close()
 		return nil, nil, err
 	}
+	// Watchers, the RBAC index and cached tokens follow every commit.
+	store.SetSubscriber(event.Subscribers{hub, srv.Subscriber()})
 	return &apiStack{srv: srv, hub: hub}, srv, nil
 }

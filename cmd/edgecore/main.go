@@ -136,6 +136,7 @@ func serve(cfg Config) error {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	klog.Infof("edgecore: data dir %s", dir)
+	cfg.DataDir = dir
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

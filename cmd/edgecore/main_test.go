@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/edgecore/edgecore/edge/pkg/edgehub"
 )
 
@@ -129,11 +132,33 @@ func TestRunServesWithOverrides(t *testing.T) {
 	})
 	canSignal = true
 	if haveLWServer {
-		client := &http.Client{Timeout: time.Second}
+		// HTTPS with the admin kubeconfig written into the data dir (0600).
+		kc := filepath.Join(dataDir, "kubeconfig")
+		waitFor("kubeconfig "+kc, func() error {
+			st, err := os.Stat(kc)
+			if err == nil && st.Mode().Perm() != 0o600 {
+				t.Fatalf("kubeconfig mode %v, want 0600", st.Mode().Perm())
+			}
+			return err
+		})
+		rc, err := clientcmd.BuildConfigFromFlags("", kc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.Host != "https://"+flagAddr {
+			t.Fatalf("kubeconfig server %s, want https://%s", rc.Host, flagAddr)
+		}
+		client, err := rest.HTTPClientFor(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
 		waitFor("API on --lwserver-address "+flagAddr, func() error {
-			resp, err := client.Get("http://" + flagAddr + "/version")
+			resp, err := client.Get("https://" + flagAddr + "/api/v1/pods")
 			if err == nil {
 				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("GET /api/v1/pods as admin: %s", resp.Status)
+				}
 			}
 			return err
 		})

@@ -2,6 +2,7 @@ package lwserver
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,9 +10,12 @@ import (
 	"runtime/debug"
 	"time"
 
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/klog/v2"
 
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/auth"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/handlers"
 )
 
@@ -19,11 +23,12 @@ import (
 // outermost first:
 //
 //	WithPanicRecovery → WithRequestInfo → WithMetrics → WithAuthentication →
-//	WithAuthorization → WithLogging → WithMaxBodyBytes → routes
+//	WithAuthorization → WithMaxInFlight → WithRequestTimeout → WithLogging →
+//	WithMaxBodyBytes → WithBodyReadTimeout → routes
 //
-// Authentication and authorization are empty slots today; TLS, client
-// certificates / service-account tokens and local RBAC drop in there without
-// touching the handlers (they read the RequestInfo the chain already set).
+// As in kube-apiserver, a request is authenticated and authorized before it
+// counts against the in-flight limit, so unauthenticated floods get 401s,
+// not 429s for everyone; metrics see every answer, 401/403 included.
 
 // Filter is one stage of the chain.
 type Filter func(http.Handler) http.Handler
@@ -81,18 +86,69 @@ func WithRequestInfo(f *request.RequestInfoFactory, writeErr ErrorWriter) Filter
 	}
 }
 
-// WithAuthentication is the authentication slot: it will identify the user
-// (client certificate, bearer token) and put it in the context
-// (request.WithUser), answering 401 otherwise. Today every request passes.
-func WithAuthentication() Filter {
-	return func(next http.Handler) http.Handler { return next }
+// WithAuthentication identifies the user (client certificate, bearer
+// token, else anonymous when allowed) and puts it in the context
+// (request.WithUser); bad or missing credentials get kube-apiserver's 401
+// Status (the cause is logged at V(2), never sent). The Authorization
+// header stays: forwarded writes carry the caller's own credentials.
+func WithAuthentication(authn auth.Authenticator, writeErr ErrorWriter) Filter {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var u user.Info
+			var ok bool
+			var err error
+			if insecureRequest(r) {
+				u, ok = auth.AnonymousUser(), true
+			} else {
+				u, ok, err = authn.AuthenticateRequest(r)
+			}
+			if err != nil || !ok {
+				if err != nil {
+					klog.V(2).InfoS("lwserver: unauthorized", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+				}
+				writeErr(w, r, auth.Unauthorized())
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(request.WithUser(r.Context(), u)))
+		})
+	}
 }
 
-// WithAuthorization is the authorization slot: it will evaluate local RBAC
-// for the user and the RequestInfo, answering 403 otherwise. Today every
-// request passes.
-func WithAuthorization() Filter {
-	return func(next http.Handler) http.Handler { return next }
+// WithAuthorization asks the authorizer about the user and the
+// RequestInfo; anything but an allow gets kube-apiserver's 403 Status
+// (`pods is forbidden: User "…" cannot list resource "pods" …`).
+func WithAuthorization(az auth.Authorizer, writeErr ErrorWriter) Filter {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, _ := request.UserFrom(r.Context())
+			info, _ := request.RequestInfoFrom(r.Context())
+			a := auth.Attributes(u, info, r.URL.Path)
+			d, reason, err := az.Authorize(r.Context(), a)
+			if d == authorizer.DecisionAllow {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if err != nil {
+				reason = err.Error()
+			}
+			writeErr(w, r, auth.Forbidden(a, reason))
+		})
+	}
+}
+
+type insecureKey struct{}
+
+// withInsecure marks the requests of the plain-HTTP listener: they are
+// anonymous whatever credentials they carry (they came unencrypted).
+func withInsecure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), insecureKey{}, true)))
+	})
+}
+
+func insecureRequest(r *http.Request) bool {
+	v, _ := r.Context().Value(insecureKey{}).(bool)
+	return v
 }
 
 // WithLogging logs each request at klog V(4).

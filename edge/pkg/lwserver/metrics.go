@@ -114,3 +114,17 @@ func (m *metrics) filter(mapper *kube.Mapper) Filter {
 		})
 	}
 }
+
+// registerConnMetrics puts a server's open and idle connection counts on
+// /metrics (DESIGN §5: everything that grows is bounded and visible).
+func registerConnMetrics(reg prometheus.Registerer, listener string, ct *connTracker) {
+	labels := prometheus.Labels{"listener": listener}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lwserver_connections_open",
+			Help: "Open client connections (bounded by limits.maxConnections).", ConstLabels: labels},
+			func() float64 { open, _ := ct.counts(); return float64(open) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lwserver_connections_idle",
+			Help: "Kept-alive connections with no request in flight (bounded by limits.maxIdleConnections).", ConstLabels: labels},
+			func() float64 { _, idle := ct.counts(); return float64(idle) }),
+	)
+}

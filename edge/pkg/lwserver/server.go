@@ -1,6 +1,7 @@
 // Package lwserver is the lite Kubernetes API server of edgecore: a beehive
 // module serving get, list, watch and discovery over the store metaManager
-// keeps (DESIGN §3.3).
+// keeps (DESIGN §3.3), over HTTPS with authentication and local RBAC
+// (docs/security.md).
 package lwserver
 
 import (
@@ -9,8 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,8 +19,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/auth"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/handlers"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
+	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
@@ -36,6 +39,13 @@ type Deps struct {
 	// Tables renders as=Table; nil uses the printers package when wired
 	// (see tables.go), else NAME/AGE.
 	Tables handlers.TableConvertor
+	// DataDir holds the pki (DataDir/pki) and the admin kubeconfig
+	// (DataDir/kubeconfig). Required.
+	DataDir string
+	// Authenticator replaces the configured authentication (in-process
+	// tests); nil = client certificates, ServiceAccount tokens and
+	// anonymous as the Config says.
+	Authenticator auth.Authenticator
 }
 
 // Server is the lwserver beehive module.
@@ -44,23 +54,41 @@ type Server struct {
 	deps    Deps
 	handler *handlers.Handler
 	chain   http.Handler
-	srv     *http.Server
+	sec     *security
+	// secure serves HTTPS on every bind address; insecure (nil when off)
+	// serves plain HTTP on the loopback InsecureAddress, as anonymous.
+	secure, insecure *listenerSet
 
 	mu       sync.Mutex
-	ln       net.Listener
 	addr     string
+	listened bool
 	started  bool
 	shutdown bool
-	served   chan struct{} // closed when Serve has returned
+	served   chan struct{} // closed when every Serve has returned
 }
 
-// New builds the server; it does not listen yet.
+// listenerSet is one http.Server, its listeners and their connection
+// bounds.
+type listenerSet struct {
+	srv   *http.Server
+	conns *connTracker
+	addrs []string
+	lns   []net.Listener
+	tls   bool
+}
+
+// New builds the server (and creates or reuses the pki); it does not
+// listen yet.
 func New(cfg Config, deps Deps) (*Server, error) {
-	if deps.Mapper == nil || deps.Store == nil {
-		return nil, errors.New("lwserver: Deps.Mapper and Deps.Store are required")
+	if deps.Mapper == nil || deps.Store == nil || deps.DataDir == "" {
+		return nil, errors.New("lwserver: Deps.Mapper, Deps.Store and Deps.DataDir are required")
 	}
 	if cfg.Address == "" {
 		cfg.Address = DefaultConfig().Address
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
@@ -81,31 +109,67 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.handler = h
+	if s.sec, err = newSecurity(cfg, deps.DataDir, deps.Store); err != nil {
+		return nil, err
+	}
 	m, err := newMetrics(deps.Registry, deps.Store)
 	if err != nil {
 		return nil, fmt.Errorf("lwserver: registering metrics: %w", err)
 	}
-
-	routes := http.NewServeMux()
-	routes.Handle("/metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
-	routes.Handle("/", h)
-	s.chain = Chain(routes,
-		WithPanicRecovery(h.WriteError),
-		WithRequestInfo(h.InfoFactory(), h.WriteError),
-		m.filter(deps.Mapper),
-		WithAuthentication(),
-		WithAuthorization(),
-		WithLogging(),
-		WithMaxBodyBytes(cfg.MaxRequestBodyBytes, h.WriteError),
-	)
-	s.srv = &http.Server{
-		Handler:           s.chain,
-		ReadHeaderTimeout: 30 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          nil,
+	s.chain = s.buildChain(h, m)
+	s.secure = s.newListenerSet(s.chain, "https", append([]string{cfg.Address}, cfg.ExtraAddresses...))
+	s.secure.tls = true
+	s.secure.srv.TLSConfig = s.sec.tlsConfig()
+	if cfg.InsecureAddress != "" {
+		s.insecure = s.newListenerSet(withInsecure(s.chain), "http", []string{cfg.InsecureAddress})
 	}
 	return s, nil
 }
+
+// buildChain is the handler chain (see chain.go for the order's reasons).
+func (s *Server) buildChain(h *handlers.Handler, m *metrics) http.Handler {
+	authn := s.deps.Authenticator
+	if authn == nil {
+		authn = s.sec.authn
+	}
+	routes := http.NewServeMux()
+	routes.Handle("/metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
+	routeReviews(routes, h, s.sec)
+	routes.Handle("/", h)
+	lim := s.cfg.Limits
+	return Chain(routes,
+		WithPanicRecovery(h.WriteError),
+		WithRequestInfo(h.InfoFactory(), h.WriteError),
+		m.filter(s.deps.Mapper),
+		WithAuthentication(authn, h.WriteError),
+		WithAuthorization(s.sec.rbac, h.WriteError),
+		WithMaxInFlight(lim.MaxRequestsInFlight, h.WriteError),
+		WithRequestTimeout(lim.RequestTimeout.Duration),
+		WithLogging(),
+		WithMaxBodyBytes(s.cfg.MaxRequestBodyBytes, h.WriteError),
+		WithBodyReadTimeout(lim.BodyReadTimeout.Duration),
+	)
+}
+
+// newListenerSet is an http.Server with the configured limits and its own
+// connection bounds (counted on /metrics with listener=name).
+func (s *Server) newListenerSet(h http.Handler, name string, addrs []string) *listenerSet {
+	lim := s.cfg.Limits
+	ct := newConnTracker(lim.MaxConnections, lim.MaxIdleConnections)
+	registerConnMetrics(s.deps.Registry, name, ct)
+	return &listenerSet{conns: ct, addrs: addrs, srv: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout.Duration,
+		IdleTimeout:       lim.IdleTimeout.Duration,
+		MaxHeaderBytes:    lim.MaxHeaderBytes,
+		ConnState:         ct.ConnState,
+	}}
+}
+
+// Subscriber follows the store's committed events for authorization (the
+// RBAC index) and authentication (tokens bound to deleted objects); wire
+// it beside the watch hub.
+func (s *Server) Subscriber() event.Subscriber { return s.sec.subscriber() }
 
 // Name implements beehive's Module.
 func (s *Server) Name() string { return "lwserver" }
@@ -122,27 +186,57 @@ func (s *Server) Handler() http.Handler { return s.chain }
 // Handlers is the router (for the watch handler's wiring and tests).
 func (s *Server) Handlers() *handlers.Handler { return s.handler }
 
-// Listen binds cfg.Address; Start calls it when it has not been called.
-// After it returns nil, Addr is the bound address.
+// KubeconfigPath is where the admin kubeconfig is written.
+func (s *Server) KubeconfigPath() string { return filepath.Join(s.deps.DataDir, KubeconfigName) }
+
+// Listen binds every address and writes the admin kubeconfig for the first
+// (cfg.Address); Start calls it when it has not been called. After it
+// returns nil, Addr is the bound address.
 func (s *Server) Listen() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutdown {
 		return http.ErrServerClosed
 	}
-	if s.ln != nil {
+	if s.listened {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Address)
-	if err != nil {
-		return fmt.Errorf("lwserver: listen on %s: %w", s.cfg.Address, err)
+	for _, set := range []*listenerSet{s.secure, s.insecure} {
+		if set == nil {
+			continue
+		}
+		for _, a := range set.addrs {
+			ln, err := net.Listen("tcp", a)
+			if err != nil {
+				s.closeListeners()
+				return fmt.Errorf("lwserver: listen on %s: %w", a, err)
+			}
+			set.lns = append(set.lns, set.conns.listener(ln))
+		}
 	}
-	s.ln, s.addr = ln, ln.Addr().String()
+	s.addr = s.secure.lns[0].Addr().String()
+	if err := s.sec.writeKubeconfig(s.KubeconfigPath(), kubeconfigServer(s.addr)); err != nil {
+		s.closeListeners()
+		return fmt.Errorf("lwserver: writing %s: %w", s.KubeconfigPath(), err)
+	}
+	s.listened = true
 	return nil
 }
 
-// Start implements beehive's Module: it listens on cfg.Address and serves
-// until Shutdown.
+func (s *Server) closeListeners() {
+	for _, set := range []*listenerSet{s.secure, s.insecure} {
+		if set == nil {
+			continue
+		}
+		for _, ln := range set.lns {
+			_ = ln.Close()
+		}
+		set.lns = nil
+	}
+}
+
+// Start implements beehive's Module: it serves every listener until
+// Shutdown.
 func (s *Server) Start() {
 	if err := s.Listen(); err != nil {
 		klog.ErrorS(err, "lwserver not serving")
@@ -154,16 +248,35 @@ func (s *Server) Start() {
 		return
 	}
 	s.started = true
-	ln := s.ln
 	s.mu.Unlock()
 	defer close(s.served)
-	klog.InfoS("lwserver serving", "address", s.Addr())
-	if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		klog.ErrorS(err, "lwserver stopped serving")
+	var wg sync.WaitGroup
+	for _, set := range []*listenerSet{s.secure, s.insecure} {
+		if set == nil {
+			continue
+		}
+		for _, ln := range set.lns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if set.tls {
+					klog.InfoS("lwserver serving HTTPS", "address", ln.Addr().String(), "kubeconfig", s.KubeconfigPath())
+					err = set.srv.ServeTLS(ln, "", "")
+				} else {
+					klog.InfoS("lwserver serving plain HTTP (anonymous, loopback only)", "address", ln.Addr().String())
+					err = set.srv.Serve(ln)
+				}
+				if err != nil && !errors.Is(err, http.ErrServerClosed) {
+					klog.ErrorS(err, "lwserver stopped serving", "address", ln.Addr().String())
+				}
+			}()
+		}
 	}
+	wg.Wait()
 }
 
-// Addr is the bound address once listening ("" before).
+// Addr is the bound HTTPS address of cfg.Address once listening ("" before).
 func (s *Server) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,7 +286,7 @@ func (s *Server) Addr() string {
 func (s *Server) ready() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ln != nil && !s.shutdown
+	return s.listened && !s.shutdown
 }
 
 // Shutdown stops listening, tells watch streams to end (they terminate their
@@ -185,18 +298,28 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.shutdown = true
-	started, ln := s.started, s.ln
+	started, listened := s.started, s.listened
 	s.mu.Unlock()
 
 	s.handler.Stop()
-	err := s.srv.Shutdown(ctx)
-	// Watch streams may run on connections taken over from s.srv, which
-	// Shutdown does not wait for.
+	var err error
+	for _, set := range []*listenerSet{s.secure, s.insecure} {
+		if set == nil {
+			continue
+		}
+		if serr := set.srv.Shutdown(ctx); err == nil {
+			err = serr
+		}
+	}
+	// Watch streams may run on connections taken over from the servers,
+	// which Shutdown does not wait for.
 	if werr := s.handler.Wait(ctx); err == nil {
 		err = werr
 	}
-	if !started && ln != nil {
-		_ = ln.Close()
+	if !started && listened {
+		s.mu.Lock()
+		s.closeListeners()
+		s.mu.Unlock()
 	}
 	if started {
 		select {

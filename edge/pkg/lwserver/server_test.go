@@ -13,24 +13,46 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/auth"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
+// newTestServer is a server whose in-process Handler sees every request as
+// an admin (system:masters): these tests are about serving, not security.
 func newTestServer(t testing.TB, cfg Config) (*Server, *dao.Store) {
 	t.Helper()
-	st, err := dao.Open(filepath.Join(t.TempDir(), "edgecore.db"), dao.Options{})
+	return newTestServerAuth(t, cfg, adminAuthenticator{})
+}
+
+// newTestServerAuth is newTestServer with authn (nil = the configured
+// authentication: client certificates, tokens, anonymous).
+func newTestServerAuth(t testing.TB, cfg Config, authn auth.Authenticator) (*Server, *dao.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := dao.Open(filepath.Join(dir, "edgecore.db"), dao.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(cfg, Deps{Mapper: kube.NewMapper(), Store: metaclient.New(st), Registry: prometheus.NewRegistry()})
+	s, err := New(cfg, Deps{Mapper: kube.NewMapper(), Store: metaclient.New(st), Registry: prometheus.NewRegistry(),
+		DataDir: dir, Authenticator: authn})
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetSubscriber(s.Subscriber())
 	return s, st
+}
+
+type adminAuthenticator struct{}
+
+func (adminAuthenticator) AuthenticateRequest(*http.Request) (user.Info, bool, error) {
+	return &user.DefaultInfo{Name: "test-admin", Groups: []string{auth.GroupMasters, auth.GroupAuthenticated}}, true, nil
 }
 
 func decodeStatus(t *testing.T, body []byte) metav1.Status {
@@ -143,7 +165,7 @@ func TestBodyLimitAndMetrics(t *testing.T) {
 func TestStartShutdown(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Address = "127.0.0.1:0"
-	s, _ := newTestServer(t, cfg)
+	s, _ := newTestServerAuth(t, cfg, nil)
 	if s.Name() != "lwserver" || s.Group() != "meta" || !s.Enable() {
 		t.Fatal("module identity")
 	}
@@ -152,13 +174,13 @@ func TestStartShutdown(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { s.Start(); close(done) }()
-	resp, err := http.Get("http://" + s.Addr() + "/readyz")
+	resp, err := kubeconfigClient(t, s.KubeconfigPath()).Get("https://" + s.Addr() + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatal(resp.StatusCode)
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Fatal(resp.StatusCode, resp.Proto)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -175,4 +197,19 @@ func TestStartShutdown(t *testing.T) {
 	default:
 		t.Fatal("handlers not told to stop")
 	}
+}
+
+// kubeconfigClient is an HTTP client configured from a kubeconfig file as
+// kubectl would be (HTTP/2 when the server offers it).
+func kubeconfigClient(t testing.TB, path string) *http.Client {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
