@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts edgecore in the foreground with embedded defaults, loads the demo data
-# once it is up, and writes a kubeconfig for kubectl. Used by `make run`.
+# Starts edgecore in the foreground with embedded defaults (HTTPS, client
+# certificates, local RBAC: docs/security.md), loads the demo data once it is
+# up, and prints the kubeconfig command. Used by `make run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-$PWD/bin}
@@ -12,32 +13,22 @@ mkdir -p "$DATA_DIR"
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
 
+# edgecore writes the admin kubeconfig (client certificate in system:masters,
+# its CA) once it listens; /readyz is open to anonymous requests.
+KUBECONFIG_FILE="$DATA_DIR/kubeconfig"
 for _ in $(seq 1 100); do
-  if curl -fsS "http://$ADDRESS/readyz" >/dev/null 2>&1 && [ -S "$DATA_DIR/edgecore.sock" ]; then break; fi
+  if [ -s "$KUBECONFIG_FILE" ] && [ -S "$DATA_DIR/edgecore.sock" ] &&
+    curl -fsS --cacert "$DATA_DIR/pki/ca.crt" "https://$ADDRESS/readyz" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
 "$BIN/edgecore" inject --data-dir "$DATA_DIR" -f hack/demo/demo.ndjson >/dev/null
 
-cat >"$DATA_DIR/kubeconfig.dev" <<KCFG
-apiVersion: v1
-kind: Config
-clusters:
-- name: edgecore
-  cluster: {server: "http://$ADDRESS"}
-contexts:
-- name: edgecore
-  context: {cluster: edgecore, user: local}
-users:
-- name: local
-  user: {}
-current-context: edgecore
-KCFG
-
 cat <<MSG
 
-edgecore is serving on http://$ADDRESS with the demo data (data dir $DATA_DIR).
-  curl http://$ADDRESS/api/v1/pods
-  $BIN/kubectl --kubeconfig $DATA_DIR/kubeconfig.dev get pods -A
+edgecore is serving on https://$ADDRESS with the demo data (data dir $DATA_DIR).
+  $BIN/kubectl --kubeconfig $KUBECONFIG_FILE get pods -A
+  $BIN/kubectl --kubeconfig $KUBECONFIG_FILE auth whoami
+  curl --cacert $DATA_DIR/pki/ca.crt --cert $DATA_DIR/pki/admin.crt --key $DATA_DIR/pki/admin.key https://$ADDRESS/api/v1/pods
 Ctrl-C stops it.
 MSG
 wait $pid

@@ -9,13 +9,28 @@ package integration
 //	e.Kill(); e.Restart()                      // SIGKILL; start again on the same dir and port
 //	e.Stop()                                   // SIGTERM, must exit 0 within 5 s
 //
-// Options.WaitAPI also waits for GET http://<Addr>/readyz (tests that use
-// lwserver set it). After Stop or Kill the database can be opened directly
-// with dao.Open(filepath.Join(e.DataDir, "edgecore.db"), dao.Options{}).
+// Options.WaitAPI also waits for GET <URL>/readyz (tests that use lwserver
+// set it). After Stop or Kill the database can be opened directly with
+// dao.Open(filepath.Join(e.DataDir, "edgecore.db"), dao.Options{}).
+//
+// lwserver serves HTTPS only (docs/security.md). Every edgecore of a test
+// run shares one CA and admin certificate (TestMain seeds them into each
+// data dir's pki/, which edgecore reuses; Options.OwnPKI lets it create its
+// own), so one client reaches them all:
+//
+//	e.URL() + "/api/v1/pods"                   // https://127.0.0.1:PORT
+//	AdminClient.Get(url) / httpDo(t, "GET", url, nil)  // admin (system:masters), HTTP/2
+//	AdminHTTP1Client                           // the same over HTTP/1.1 (a connection per stream)
+//	e.RestConfig()                             // client-go, from the kubeconfig edgecore wrote
+//	e.KubeconfigPath()                         // for kubectl --kubeconfig
+//	e.DialTLS()                                // raw HTTP/1.1 over TLS, as admin
 
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -31,6 +46,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/pki"
 )
 
 // BuildTags are the build tags the binary is built with (space separated),
@@ -38,6 +58,23 @@ import (
 var BuildTags = os.Getenv("EDGECORE_BUILD_TAGS")
 
 var edgecoreBin string
+
+// sharedPKI holds the CA and admin certificate every edgecore of this run
+// reuses (see seedPKI).
+var sharedPKI string
+
+// AdminClient is an HTTPS client (HTTP/2 when offered) that trusts the
+// shared CA and presents the admin certificate (system:masters). Set once
+// by TestMain.
+var AdminClient *http.Client
+
+// AdminHTTP1Client is AdminClient limited to HTTP/1.1: one connection per
+// concurrent request (a stream that is not read then cannot hold back the
+// others, as it can on a shared HTTP/2 connection).
+var AdminHTTP1Client *http.Client
+
+// adminTLS is AdminClient's TLS configuration (ALPN left to the caller).
+var adminTLS *tls.Config
 
 // EdgecoreBinary is the path of the binary TestMain built.
 func EdgecoreBinary() string { return edgecoreBin }
@@ -62,9 +99,70 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	if err := makeSharedPKI(filepath.Join(dir, "pki")); err != nil {
+		fmt.Fprintf(os.Stderr, "pki: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// makeSharedPKI creates the run's CA and admin certificate with edgecore's
+// own pki package, and the admin client.
+func makeSharedPKI(dir string) error {
+	d := pki.Dir{Path: dir}
+	ca, err := d.EnsureCA()
+	if err != nil {
+		return err
+	}
+	admin, err := d.EnsureAdmin(ca)
+	if err != nil {
+		return err
+	}
+	cert, err := admin.TLS()
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	sharedPKI = dir
+	adminTLS = &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}}
+	AdminClient = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     adminTLS.Clone(),
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 64,
+	}}
+	AdminHTTP1Client = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:     adminTLS.Clone(),
+		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
+		MaxIdleConnsPerHost: 64,
+	}}
+	return nil
+}
+
+// seedPKI copies the shared CA and admin certificate into dataDir/pki
+// unless it has a pki already (edgecore reuses them and issues its serving
+// certificate from that CA).
+func seedPKI(t testing.TB, dataDir string) {
+	t.Helper()
+	dst := filepath.Join(dataDir, "pki")
+	if _, err := os.Stat(dst); err == nil {
+		return
+	}
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{pki.CACert, pki.CAKey, pki.AdminCert, pki.AdminKey} {
+		b, err := os.ReadFile(filepath.Join(sharedPKI, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Options for StartEdgecore. The zero value is a fresh edgecore.
@@ -76,15 +174,19 @@ type Options struct {
 	Config string
 	// Args are extra command-line flags.
 	Args []string
-	// WaitAPI also waits until GET http://Addr/readyz answers 200.
+	// WaitAPI also waits until GET URL()/readyz answers 200.
 	WaitAPI bool
+	// OwnPKI lets edgecore create its own CA and certificates instead of
+	// reusing the run's shared ones (AdminClient then does not trust it;
+	// use e.HTTPClient or e.RestConfig, built from its kubeconfig).
+	OwnPKI bool
 	// StartTimeout bounds the wait for readiness (default 20 s).
 	StartTimeout time.Duration
 }
 
 // Edgecore is a running (or stopped) edgecore child process.
 type Edgecore struct {
-	// Addr is lwserver's HOST:PORT (a free port on 127.0.0.1).
+	// Addr is lwserver's HOST:PORT (a free port on 127.0.0.1), HTTPS.
 	Addr string
 	// DataDir holds edgecore.db and edgecore.sock.
 	DataDir string
@@ -115,6 +217,9 @@ func StartEdgecore(t testing.TB, opts Options) *Edgecore {
 		t.Cleanup(func() { os.RemoveAll(d) })
 	}
 	e := &Edgecore{t: t, opts: opts, DataDir: dir, Socket: filepath.Join(dir, "edgecore.sock"), Addr: freeAddr(t)}
+	if !opts.OwnPKI {
+		seedPKI(t, dir)
+	}
 	lf, err := os.CreateTemp("", "edgecore-log-")
 	if err != nil {
 		t.Fatal(err)
@@ -193,9 +298,8 @@ func (e *Edgecore) start() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if e.opts.WaitAPI {
-		hc := &http.Client{Timeout: time.Second}
 		for {
-			resp, err := hc.Get("http://" + e.Addr + "/readyz")
+			resp, err := e.getWithin(e.URL()+"/readyz", time.Second)
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
@@ -208,6 +312,69 @@ func (e *Edgecore) start() {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// URL is lwserver's base URL, https://Addr.
+func (e *Edgecore) URL() string { return "https://" + e.Addr }
+
+// KubeconfigPath is the admin kubeconfig edgecore writes on start.
+func (e *Edgecore) KubeconfigPath() string { return filepath.Join(e.DataDir, "kubeconfig") }
+
+// RestConfig is a client-go config from the kubeconfig edgecore wrote
+// (admin, HTTPS, HTTP/2), with generous client-side rate limits.
+func (e *Edgecore) RestConfig() *rest.Config {
+	e.t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.KubeconfigPath())
+	if err != nil {
+		e.t.Fatalf("kubeconfig: %v", err)
+	}
+	cfg.QPS, cfg.Burst, cfg.Timeout = 1000, 1000, 30*time.Second
+	return cfg
+}
+
+// HTTPClient is an admin client for this edgecore: AdminClient, or one
+// built from its kubeconfig with OwnPKI.
+func (e *Edgecore) HTTPClient() *http.Client {
+	e.t.Helper()
+	if !e.opts.OwnPKI {
+		return AdminClient
+	}
+	c, err := rest.HTTPClientFor(e.RestConfig())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// DialTLS opens a raw TLS connection to lwserver speaking HTTP/1.1, with
+// the admin certificate (shared pki only).
+func (e *Edgecore) DialTLS() (*tls.Conn, error) {
+	cfg := adminTLS.Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	return tls.Dial("tcp", e.Addr, cfg)
+}
+
+// getWithin is one GET with a timeout, as admin.
+func (e *Edgecore) getWithin(url string, d time.Duration) (*http.Response, error) {
+	if e.opts.OwnPKI {
+		if _, err := os.Stat(e.KubeconfigPath()); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := e.HTTPClient().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }
 
 // Running reports whether the process is alive.

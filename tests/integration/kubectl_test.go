@@ -36,11 +36,15 @@ type kubectl struct {
 }
 
 func newKubectl(t *testing.T, e *Edgecore) *kubectl {
+	// The admin kubeconfig edgecore wrote (HTTPS, client certificate in
+	// system:masters), copied so kubectl's HOME can sit beside it.
 	dir := t.TempDir()
 	kcfg := filepath.Join(dir, "kubeconfig")
-	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: edge\n  cluster:\n    server: http://" + e.Addr +
-		"\nusers:\n- name: edge\n  user: {}\ncontexts:\n- name: edge\n  context:\n    cluster: edge\n    user: edge\ncurrent-context: edge\n"
-	if err := os.WriteFile(kcfg, []byte(cfg), 0o600); err != nil {
+	b, err := os.ReadFile(e.KubeconfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kcfg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return &kubectl{t: t, bin: kubectlPath(t), kcfg: kcfg, cacheDir: filepath.Join(dir, "cache")}

@@ -22,9 +22,8 @@ func startAPI(t *testing.T, opts Options) *Edgecore {
 	e := StartEdgecore(t, opts)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get("http://" + e.Addr + "/readyz")
+		resp, err := e.getWithin(e.URL()+"/readyz", time.Second)
 		if err == nil {
-			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return e
 			}
@@ -69,11 +68,10 @@ func startDemo(t *testing.T, config string) *Edgecore {
 	return e
 }
 
-func restConfig(e *Edgecore) *rest.Config {
-	return &rest.Config{Host: "http://" + e.Addr, QPS: 1000, Burst: 1000, Timeout: 30 * time.Second}
-}
+func restConfig(e *Edgecore) *rest.Config { return e.RestConfig() }
 
-// httpDo sends one raw request and returns code, content type and body.
+// httpDo sends one raw request as admin (AdminClient) and returns code,
+// content type and body.
 func httpDo(t *testing.T, method, url string, body io.Reader, hdr ...string) (int, string, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
@@ -83,7 +81,7 @@ func httpDo(t *testing.T, method, url string, body io.Reader, hdr ...string) (in
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := AdminClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func mustStatus(t *testing.T, body []byte) metav1.Status {
 // kube-apiserver's code, reason and wording.
 func TestReadStatusCodes(t *testing.T) {
 	e := startDemo(t, "")
-	base := "http://" + e.Addr
+	base := e.URL()
 	big := strings.NewReader(strings.Repeat("x", 4<<20))
 	for _, tc := range []struct {
 		name, method, path string
@@ -89,7 +89,7 @@ func TestReadStatusCodes(t *testing.T) {
 // compactor (every 5 s) drops the token's revision.
 func TestReadContinueExpired(t *testing.T) {
 	e := startDemo(t, "modules:\n  metaManager:\n    eventLogWindowEvents: 1\n    eventLogWindowAge: 1ms\n")
-	base := "http://" + e.Addr
+	base := e.URL()
 	code, _, body := httpDo(t, "GET", base+"/api/v1/pods?limit=2", nil)
 	var l metav1.List
 	if err := json.Unmarshal(body, &l); code != 200 || err != nil || l.Continue == "" {

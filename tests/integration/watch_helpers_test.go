@@ -159,7 +159,7 @@ func waitCompacted(t *testing.T, e *Edgecore, rev int64, timeout time.Duration) 
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		_, _, m := httpDo(t, "GET", "http://"+e.Addr+"/metrics", nil)
+		_, _, m := httpDo(t, "GET", e.URL()+"/metrics", nil)
 		if c := metricValue(string(m), "lwserver_store_compacted_revision"); c > rev {
 			return
 		}
@@ -172,7 +172,7 @@ func waitCompacted(t *testing.T, e *Edgecore, rev int64, timeout time.Duration) 
 
 func storeRevision(t *testing.T, e *Edgecore) int64 {
 	t.Helper()
-	_, _, m := httpDo(t, "GET", "http://"+e.Addr+"/metrics", nil)
+	_, _, m := httpDo(t, "GET", e.URL()+"/metrics", nil)
 	r := metricValue(string(m), "lwserver_store_revision")
 	if r < 0 {
 		t.Fatal("no lwserver_store_revision metric")

@@ -43,7 +43,7 @@ func benchIngestStalled(b *testing.B, stalled int) {
 	}
 	// Stalled watchers: a raw connection that sends the request and never
 	// reads. They start at the current revision, so they are live at once.
-	body := getBody(b, "http://"+e.Addr+"/api/v1/namespaces/bench/pods?limit=1")
+	body := getBody(b, e.URL()+"/api/v1/namespaces/bench/pods?limit=1")
 	rv := jsonField(body, `"resourceVersion":"`)
 	var conns []net.Conn
 	defer func() {
@@ -52,7 +52,7 @@ func benchIngestStalled(b *testing.B, stalled int) {
 		}
 	}()
 	for i := 0; i < stalled; i++ {
-		conn, err := net.Dial("tcp", e.Addr)
+		conn, err := e.DialTLS()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func benchIngestStalled(b *testing.B, stalled int) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		m := getBody(b, "http://"+e.Addr+"/metrics")
+		m := getBody(b, e.URL()+"/metrics")
 		if metricValueLabeled(string(m), "lwserver_watch_streams") >= int64(stalled) {
 			break
 		}
@@ -86,7 +86,7 @@ func benchIngestStalled(b *testing.B, stalled int) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msg/s")
-	m := getBody(b, "http://"+e.Addr+"/metrics")
+	m := getBody(b, e.URL()+"/metrics")
 	b.ReportMetric(float64(metricValueLabeled(string(m), "lwserver_watchhub_evictions_total")), "evictions")
 }
 
@@ -130,7 +130,7 @@ func pipelined(c *Conn, n, depth int, line func(int) []byte) error {
 
 func getBody(b *testing.B, url string) []byte {
 	b.Helper()
-	resp, err := http.Get(url)
+	resp, err := AdminClient.Get(url)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (ev rawEvent) rev() int64 {
 
 func openWatch(t testing.TB, e *Edgecore, path string) *rawWatch {
 	t.Helper()
-	resp, err := http.Get("http://" + e.Addr + path)
+	resp, err := AdminClient.Get(e.URL() + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +130,11 @@ func TestWatchRawHTTP(t *testing.T) {
 		}
 		open = append(open, w)
 	}
-	code, _, body := httpDo(t, "GET", "http://"+e.Addr+"/api/v1/pods?watch=true&resourceVersion="+rev, nil)
+	code, _, body := httpDo(t, "GET", e.URL()+"/api/v1/pods?watch=true&resourceVersion="+rev, nil)
 	if code != 429 || mustStatus(t, body).Reason != metav1.StatusReasonTooManyRequests {
 		t.Fatalf("4th watch: %d %s", code, body)
 	}
-	resp, err := http.Get("http://" + e.Addr + "/api/v1/pods?watch=true")
+	resp, err := AdminClient.Get(e.URL() + "/api/v1/pods?watch=true")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,9 +193,9 @@ func TestWatchProtobufClient(t *testing.T) {
 		}
 	}
 	// the stream really was protobuf
-	req, _ := http.NewRequest("GET", "http://"+e.Addr+"/api/v1/pods?watch=true&timeoutSeconds=1", nil)
+	req, _ := http.NewRequest("GET", e.URL()+"/api/v1/pods?watch=true&timeoutSeconds=1", nil)
 	req.Header.Set("Accept", "application/vnd.kubernetes.protobuf;stream=watch")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := AdminClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

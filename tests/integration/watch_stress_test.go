@@ -158,13 +158,15 @@ func TestWatchStress(t *testing.T) {
 	// descheduled that long were evicted), while a stalled one overflows
 	// its socket buffers and then the queue within the run.
 	e := startAPI(t, Options{Config: "modules:\n  lwServer:\n    watcherQueueEvents: 1000\n    watcherQueueBytes: 4194304\n"})
-	base := "http://" + e.Addr
+	base := e.URL()
 	MustOK(t, e.Inject(podMsg("insert", "default", "seed", nil, "Running"))) // a revision to watch from
 	from := storeRevision(t, e)
 	path := "/api/v1/namespaces/stress/pods?watch=true&resourceVersion=" + strconv.FormatInt(from, 10)
 
+	// A connection per watcher (HTTP/1.1): a stalled watcher must not hold
+	// back the readers through a shared HTTP/2 connection's flow control.
 	open := func(path string) *http.Response {
-		resp, err := http.Get(base + path)
+		resp, err := AdminHTTP1Client.Get(base + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("watch: %v %v", err, resp)
 		}
@@ -219,7 +221,7 @@ func TestWatchStress(t *testing.T) {
 
 	// the log: a watch replayed from the same revision now
 	ref := &streamRecord{end: make(chan error, 1)}
-	resp, err := http.Get(base + path + "&timeoutSeconds=3")
+	resp, err := AdminClient.Get(base + path + "&timeoutSeconds=3")
 	if err != nil {
 		t.Fatal(err)
 	}
