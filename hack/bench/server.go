@@ -57,7 +57,18 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 	if err != nil {
 		return nil, 0, err
 	}
-	s.cmd = exec.Command(bin, "--data-dir", dataDir, "--lwserver-address", addr)
+	// lwserver serves HTTPS (docs/security.md); the bench measures its
+	// plain-HTTP loopback listener on addr, whose anonymous requests a
+	// ClusterRoleBinding lets read everything (grantAnonymousRead).
+	tlsAddr, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	cfgFile := filepath.Join(dataDir, "bench-config.yaml")
+	if err := os.WriteFile(cfgFile, []byte("modules:\n  lwServer:\n    insecureAddress: "+addr+"\n"), 0o600); err != nil {
+		return nil, 0, err
+	}
+	s.cmd = exec.Command(bin, "--data-dir", dataDir, "--lwserver-address", tlsAddr, "--config", cfgFile)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	// Die with the bench, whatever happens to it.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -77,6 +88,10 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 		return nil, 0, fmt.Errorf("%w; log tail: %s", err, s.logTail(5))
 	}
 	ready := time.Since(start)
+	if err := grantAnonymousRead(s.sock()); err != nil {
+		s.stop()
+		return nil, 0, err
+	}
 	if s.noHTTP {
 		ready = s.readyAfter
 	}
@@ -274,4 +289,19 @@ func fileMaps(pid int, suffix string) (maps int, rss int64) {
 		}
 	}
 	return maps, rss
+}
+
+// anonymousRead binds system:anonymous to the bootstrap cluster-admin role,
+// so the plain-HTTP listener's requests may read everything.
+var anonymousRead = []byte(`{"header":{"msg_id":"bench-anonymous-read"},"route":{"source":"bench","group":"resource","operation":"insert","resource":"null/clusterrolebinding/bench-anonymous-read"},` +
+	`"content":{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"bench-anonymous-read"},` +
+	`"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},` +
+	`"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"system:anonymous"}]}}` + "\n")
+
+func grantAnonymousRead(sock string) error {
+	res := ingest(sock, [][]byte{anonymousRead}, 1, 10*time.Second)
+	if res.err != nil || res.firstErr != "" || res.ok != 1 {
+		return fmt.Errorf("granting anonymous read: %v %s (%d OK)", res.err, res.firstErr, res.ok)
+	}
+	return nil
 }
