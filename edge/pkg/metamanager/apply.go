@@ -9,52 +9,61 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 )
 
-// apply runs a plan against the store. Writes run inside one Update call, so
-// the message commits or rolls back as a unit.
+// apply runs a plan against the store and waits for its commit (Process:
+// outside the ordered pipeline).
 func (m *MetaManager) apply(ctx context.Context, p *plan) (interface{}, error) {
-	if p.noop {
-		return ReplyOK, nil
-	}
-	switch p.op {
-	case OpQuery:
+	if p.op == OpQuery {
 		return m.query(ctx, p)
-	case OpPatch:
-		var crds []crdChange
-		err := m.store.Update(ctx, func(tx dao.Tx) error {
-			crds = crds[:0]
-			return m.applyPatch(tx, p, &crds)
-		})
-		if err != nil {
-			return nil, err
-		}
-		m.mirrorCRDs(crds)
+	}
+	if !isWrite(p) {
 		return ReplyOK, nil
 	}
-	if len(p.items) == 0 {
-		return ReplyOK, nil
+	fn, crds := m.writeFn(p)
+	if err := m.store.Update(ctx, fn); err != nil {
+		return nil, err
 	}
-	var crds []crdChange
-	err := m.store.Update(ctx, func(tx dao.Tx) error {
-		crds = crds[:0]
+	m.mirrorCRDs(*crds)
+	return ReplyOK, nil
+}
+
+// isWrite reports whether a plan changes the store.
+func isWrite(p *plan) bool {
+	switch {
+	case p.noop, p.op == OpQuery:
+		return false
+	case p.op == OpPatch:
+		return true
+	}
+	return len(p.items) > 0
+}
+
+// writeFn returns the store function that applies a write plan: one message
+// commits or rolls back as a unit. The CRD changes it made are in *crds once
+// it has committed.
+func (m *MetaManager) writeFn(p *plan) (func(tx dao.Tx) error, *[]crdChange) {
+	crds := new([]crdChange)
+	if p.op == OpPatch {
+		return func(tx dao.Tx) error {
+			*crds = (*crds)[:0]
+			return m.applyPatch(tx, p, crds)
+		}, crds
+	}
+	return func(tx dao.Tx) error {
+		*crds = (*crds)[:0]
 		for i := range p.items {
 			it := &p.items[i]
 			var err error
 			if p.op == OpDelete {
-				err = applyDelete(tx, it, &crds)
+				err = applyDelete(tx, it, crds)
 			} else {
-				err = applyPut(tx, it, &crds)
+				err = applyPut(tx, it, crds)
 			}
 			if err != nil {
 				return err
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	m.mirrorCRDs(crds)
-	return ReplyOK, nil
+	}, crds
 }
 
 func applyPut(tx dao.Tx, it *item, crds *[]crdChange) error {

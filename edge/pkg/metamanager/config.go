@@ -10,13 +10,13 @@ import (
 // owns edgecore.db, so the store's settings live here too.
 type Config struct {
 	Enable bool `json:"enable"`
-	// Workers is the number of messages processed concurrently. Messages are
-	// sharded over the workers by route.resource, so messages for one object
-	// apply in arrival order while messages for different objects share the
-	// store's group commit. More workers = bigger commit groups.
+	// Workers is the number of messages prepared (validated, decoded,
+	// encoded) concurrently; commits follow arrival order whatever the
+	// number. 0 = the default (256).
 	Workers int `json:"workers"`
-	// QueueLength is each worker's queue; a full queue stalls the ingress
-	// (back-pressure), never drops.
+	// QueueLength is the queue of dispatched messages ahead of the workers;
+	// a full queue stalls the ingress (back-pressure), never drops.
+	// 0 = the default (64).
 	QueueLength int `json:"queueLength"`
 	// ContextSendModule is the beehive module replies go to.
 	ContextSendModule string `json:"contextSendModule"`

@@ -2,18 +2,18 @@
 // applies cloud messages (insert / update / delete / patch / query /
 // response) to edgecore.db and answers each with exactly one reply.
 //
-// Messages are validated and decoded before the store is touched; each
-// message's writes then run inside one dao.Writer.Update call, so a message
-// commits or rolls back as a unit while concurrent messages share the store's
-// group commit. Messages are spread over Config.Workers goroutines by
-// route.resource: messages for one object apply in arrival order.
+// Messages are validated, decoded and encoded by Config.Workers goroutines in
+// parallel, before the store is touched; each message's writes then run as
+// one function on the store's single writer, so a message commits or rolls
+// back as a unit while many messages share one group commit. Commits follow
+// arrival order (pipeline.go): revisions, watch events and what survives a
+// crash (a prefix) are in the order messages were dispatched.
 package metamanager
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +38,9 @@ const (
 type Store interface {
 	dao.Writer
 	dao.Reader
+	// Submit queues fn like Update without waiting; functions submitted from
+	// one goroutine commit in the order submitted (see dao.Store.Submit).
+	Submit(ctx context.Context, fn func(tx dao.Tx) error) <-chan error
 }
 
 // MetaManager processes messages. Build it with New.
@@ -46,25 +49,23 @@ type MetaManager struct {
 	mapper *kube.Mapper
 	cfg    Config
 
-	mu      sync.Mutex // guards queues, stopped, seq
-	queues  []chan job
+	mu      sync.Mutex // guards stopped, seq and the hand-off to prep
 	stopped bool
 	seq     uint64
-	wg      sync.WaitGroup
 	started sync.Once
+	// The pipeline (pipeline.go): Dispatch → prep → workers → ready →
+	// sequencer → the store's writer and commits → completer.
+	prep     chan *job
+	ready    chan *job
+	commits  chan *job
+	workers  sync.WaitGroup
+	finished chan struct{} // closed when the completer has answered everything
 
 	// CRD messages in flight, by arrival sequence: a message for a kind that
 	// is not built in waits for the CRD messages that arrived before it.
 	crdMu     sync.Mutex
 	crdCond   *sync.Cond
 	crdFlight map[uint64]struct{}
-}
-
-type job struct {
-	msg   model.Message
-	seq   uint64
-	crd   bool
-	reply func(model.Message)
 }
 
 // New builds a metaManager over store, resolving kinds with mapper. It loads
@@ -135,109 +136,6 @@ func (m *MetaManager) Start() {
 		}
 		m.Dispatch(msg, send)
 	}
-}
-
-func (m *MetaManager) startWorkers() {
-	m.started.Do(func() {
-		m.queues = make([]chan job, m.cfg.Workers)
-		for i := range m.queues {
-			q := make(chan job, m.cfg.QueueLength)
-			m.queues[i] = q
-			m.wg.Add(1)
-			go m.worker(q)
-		}
-	})
-}
-
-// Dispatch queues msg for processing; reply is called exactly once with the
-// reply, from a worker goroutine. Messages with the same route.resource are
-// processed in the order Dispatch is called. Dispatch blocks while the
-// message's worker queue is full. After Stop it replies with an error at once.
-func (m *MetaManager) Dispatch(msg model.Message, reply func(model.Message)) {
-	m.startWorkers()
-	m.mu.Lock()
-	if m.stopped {
-		m.mu.Unlock()
-		reply(NewReply(msg, OpError, "metamanager is shutting down"))
-		return
-	}
-	m.seq++
-	j := job{msg: msg, seq: m.seq, reply: reply}
-	if r, err := ParseResource(msg.GetResource()); err == nil && r.Restype == crdRestype {
-		j.crd = true
-		m.crdMu.Lock()
-		m.crdFlight[j.seq] = struct{}{}
-		m.crdMu.Unlock()
-	}
-	h := fnv.New32a()
-	h.Write([]byte(msg.GetResource()))
-	q := m.queues[h.Sum32()%uint32(len(m.queues))]
-	// Holding mu while blocked on a full queue keeps arrival order and makes
-	// Stop wait for the hand-off; workers never take mu.
-	q <- j
-	m.mu.Unlock()
-}
-
-func (m *MetaManager) worker(q chan job) {
-	defer m.wg.Done()
-	for j := range q {
-		m.run(j)
-	}
-}
-
-func (m *MetaManager) run(j job) {
-	defer func() {
-		if j.crd {
-			m.crdMu.Lock()
-			delete(m.crdFlight, j.seq)
-			m.crdCond.Broadcast()
-			m.crdMu.Unlock()
-		}
-	}()
-	if !j.crd {
-		m.waitForCRDs(j)
-	}
-	j.reply(m.Process(context.Background(), j.msg))
-}
-
-// waitForCRDs holds a message for a kind that is not built in until the CRD
-// messages that arrived before it are applied (their kinds mapped).
-func (m *MetaManager) waitForCRDs(j job) {
-	if r, err := ParseResource(j.msg.GetResource()); err == nil {
-		if kr, ok := m.mapper.ByRestype(r.Restype); ok && kr.BuiltIn {
-			return
-		}
-	}
-	m.crdMu.Lock()
-	defer m.crdMu.Unlock()
-	for {
-		earlier := false
-		for s := range m.crdFlight {
-			if s < j.seq {
-				earlier = true
-				break
-			}
-		}
-		if !earlier {
-			return
-		}
-		m.crdCond.Wait()
-	}
-}
-
-// Stop stops taking messages, lets the queued ones finish (their replies are
-// sent) and waits for the workers. Safe to call more than once.
-func (m *MetaManager) Stop() {
-	m.startWorkers()
-	m.mu.Lock()
-	if !m.stopped {
-		m.stopped = true
-		for _, q := range m.queues {
-			close(q)
-		}
-	}
-	m.mu.Unlock()
-	m.wg.Wait()
 }
 
 // Process validates and applies one message synchronously and returns its

@@ -494,6 +494,60 @@ func TestDispatchOrderAndGroupCommit(t *testing.T) {
 	}
 }
 
+// TestDispatchCommitsInArrivalOrder: messages for many objects, with invalid
+// ones and queries among them, take their revisions, and are answered, in
+// the order they were dispatched (parallel preparation must not reorder).
+func TestDispatchCommitsInArrivalOrder(t *testing.T) {
+	e := newEnv(t)
+	defer e.mm.Stop()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var replied []string // parent ids in reply order
+	var sent []string    // ids of the updates, in order
+	reply := func(r model.Message) {
+		mu.Lock()
+		replied = append(replied, r.Header.ParentID)
+		mu.Unlock()
+		wg.Done()
+	}
+	var all []string
+	for i := 0; i < 600; i++ {
+		var m model.Message
+		switch {
+		case i%97 == 50:
+			m = msg(OpUpdate, "default/nokind/x", "", `{}`) // invalid: answered in turn
+		case i%89 == 40:
+			m = msg(OpQuery, fmt.Sprintf("default/configmap/c%d", i%50), "", "")
+		default:
+			// Sizes differ so that preparation takes different times.
+			m = msg(OpUpdate, fmt.Sprintf("default/configmap/c%d", i%50), "", fmt.Sprintf(`{"data":{"i":"%d","pad":"%s"}}`, i, strings.Repeat("x", (i*7919)%5000)))
+			sent = append(sent, fmt.Sprint(i))
+		}
+		all = append(all, m.Header.ID)
+		wg.Add(1)
+		e.mm.Dispatch(m, reply)
+	}
+	wg.Wait()
+	if strings.Join(replied, ",") != strings.Join(all, ",") {
+		t.Fatalf("replies out of dispatch order")
+	}
+	evs, err := e.store.Events(context.Background(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var applied []string
+	for _, ev := range evs {
+		var obj map[string]interface{}
+		if err := json.Unmarshal(ev.Object, &obj); err != nil {
+			t.Fatal(err)
+		}
+		applied = append(applied, fmt.Sprint(at(obj, "data", "i")))
+	}
+	if strings.Join(applied, ",") != strings.Join(sent, ",") {
+		t.Fatalf("revisions do not follow dispatch order:\n got %v\nwant %v", applied, sent)
+	}
+}
+
 func TestParseResource(t *testing.T) {
 	good := map[string]Resource{
 		"default/pod/nginx": {"default", "pod", "nginx"},

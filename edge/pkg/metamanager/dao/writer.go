@@ -31,20 +31,29 @@ type request struct {
 // Once queued, the request is not abandoned when ctx ends: the writer skips
 // fn (returning ctx.Err()) if ctx is already done when it gets to it.
 func (s *Store) Update(ctx context.Context, fn func(tx Tx) error) error {
+	return <-s.Submit(ctx, fn)
+}
+
+// Submit is Update without waiting: it queues fn (blocking only while the
+// writer's queue is full) and returns a channel that receives what Update
+// would return. The writer runs requests in the order they were queued, so
+// functions submitted one after another from one goroutine take their
+// revisions, commit and are published in that order; a crash loses a suffix
+// of them, never an earlier one without the later ones.
+func (s *Store) Submit(ctx context.Context, fn func(tx Tx) error) <-chan error {
 	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
-		return ErrClosed
+		r.done <- ErrClosed
+		return r.done
 	}
 	select {
 	case s.reqs <- r:
 	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
+		r.done <- ctx.Err()
 	}
-	s.mu.RUnlock()
-	return <-r.done
+	return r.done
 }
 
 // Compact runs one full compaction pass with the configured window, on the
