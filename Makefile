@@ -54,8 +54,12 @@ unit:
 
 # Everything CI runs. -count=1: tests/integration exec the binary it builds, a
 # dependency go test's cache cannot see, so cached results could be stale.
-test: build kubectl vet
-	KUBECTL=$(BIN)/kubectl $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+# The uplink's tests (and hack/kubeapiserver's) start the real kube-apiserver
+# and etcd from bin/.
+KUBE_ENV := KUBE_APISERVER_BIN=$(BIN)/kube-apiserver ETCD_BIN=$(BIN)/etcd
+
+test: build kubectl kube-tools vet
+	KUBECTL=$(BIN)/kubectl $(KUBE_ENV) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./edge/pkg/lwserver/watchhub/... ./edge/pkg/metamanager/dao/...
 	$(MAKE) bench-smoke
 
