@@ -2,11 +2,14 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -180,10 +183,77 @@ func injectCLI(t *testing.T, e *Edgecore, msgs ...Message) {
 func podReaderBinding(ns, sa string) []Message {
 	role := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
 		"metadata": map[string]any{"name": "pod-reader", "uid": "cr-1"},
-		"rules": []any{map[string]any{"apiGroups": []string{""}, "resources": []string{"pods", "configmaps"}, "verbs": []string{"get", "list", "watch"}}}}
+		"rules":    []any{map[string]any{"apiGroups": []string{""}, "resources": []string{"pods", "configmaps"}, "verbs": []string{"get", "list", "watch"}}}}
 	binding := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 		"metadata": map[string]any{"name": sa + "-reads", "namespace": ns, "uid": "rb-1"},
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "pod-reader"},
 		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": sa}}}
 	return []Message{Msg("insert", "null/clusterrole/pod-reader", role), Msg("insert", ns+"/rolebinding/"+sa+"-reads", binding)}
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// httpDoClient is one request with c; code, content type, body.
+func httpDoClient(t *testing.T, c *http.Client, method, url string) (int, string, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", nil
+	}
+	b := readAll(t, resp)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), []byte(b)
+}
+
+// runEdgecore runs the binary with config until it exits (it is expected
+// to refuse to start) and returns its output and exit code.
+func runEdgecore(t *testing.T, config string) (string, int) {
+	t.Helper()
+	dir := t.TempDir()
+	cf := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cf, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, EdgecoreBinary(), "--data-dir", dir, "--config", cf, "--lwserver-address", freeAddr(t))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+func readFiles(t *testing.T, dir string, names ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = string(b)
+	}
+	return out
+}
+
+func fileMode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Mode().Perm()
 }
