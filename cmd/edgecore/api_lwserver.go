@@ -52,7 +52,7 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 		Registerer:       reg,
 		IsCompacted:      func(err error) bool { return errors.Is(err, dao.ErrCompacted) },
 	})
-	srv, err := lwserver.New(lc, lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir})
+	srv, err := lwserver.New(lc, lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir, Health: store})
 	if err != nil {
 		hub.Close()
 		return nil, nil, err

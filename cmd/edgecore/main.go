@@ -100,9 +100,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := serve(cfg); err != nil {
 		klog.Errorf("edgecore: %v", err)
-		return 1
+		return exitCode(err)
 	}
-	return 0
+	return exitOK
 }
 
 // setMemoryLimit applies Config.MemoryLimitMiB unless GOMEMLIMIT is set
@@ -133,7 +133,7 @@ func serve(cfg Config) error {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+		return dao.DataDirFault(dir, err)
 	}
 	klog.Infof("edgecore: data dir %s", dir)
 	cfg.DataDir = dir
@@ -149,7 +149,7 @@ func serve(cfg Config) error {
 		MaxBatch:     mc.MaxBatch,
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot use the store: %w", err)
 	}
 	closeStore := func() {
 		if err := store.Close(); err != nil {

@@ -46,6 +46,16 @@ type Deps struct {
 	// tests); nil = client certificates, ServiceAccount tokens and
 	// anonymous as the Config says.
 	Authenticator auth.Authenticator
+	// Health is the store's fitness for /readyz; nil = always fit.
+	Health StoreHealth
+}
+
+// StoreHealth is what /readyz needs of the store (cmd/edgecore wires
+// edgecore.db's): Health is nil while it may be served, and once it failed
+// (damaged, or its files removed underneath) the reason, without internal
+// error text (docs/reliability.md).
+type StoreHealth interface {
+	Health() error
 }
 
 // Server is the lwserver beehive module.
@@ -283,10 +293,17 @@ func (s *Server) Addr() string {
 	return s.addr
 }
 
-func (s *Server) ready() bool {
+func (s *Server) ready() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.listened && !s.shutdown
+	open := s.listened && !s.shutdown
+	s.mu.Unlock()
+	if !open {
+		return errors.New("not open")
+	}
+	if s.deps.Health != nil {
+		return s.deps.Health.Health()
+	}
+	return nil
 }
 
 // Shutdown stops listening, tells watch streams to end (they terminate their

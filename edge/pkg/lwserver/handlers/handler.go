@@ -44,8 +44,9 @@ type Config struct {
 	// RVWait bounds how long a get or list with a resourceVersion newer than
 	// the store waits for it before answering 504 (kube-apiserver: 3 s).
 	RVWait time.Duration
-	// Ready reports readiness for /readyz; nil means always ready.
-	Ready func() bool
+	// Ready reports readiness for /readyz: nil error = ready; the error's
+	// text is the reason /readyz shows. nil means always ready.
+	Ready func() error
 	// Version overrides the /version document (zero: DefaultVersion()).
 	Version version.Info
 	// Hub feeds watch streams; nil answers watch requests with 405.
@@ -60,7 +61,7 @@ type Handler struct {
 	store  Store
 	tables TableConvertor
 	rvWait time.Duration
-	ready  func() bool
+	ready  func() error
 	ver    version.Info
 
 	scheme   *runtime.Scheme
@@ -266,9 +267,11 @@ func (h *Handler) serveNonResource(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
 		return
 	case "/readyz":
-		if h.ready != nil && !h.ready() {
-			writeRaw(w, http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("[-]store failed: not open\nreadyz check failed"))
-			return
+		if h.ready != nil {
+			if err := h.ready(); err != nil {
+				writeRaw(w, http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("[-]store failed: "+err.Error()+"\nreadyz check failed"))
+				return
+			}
 		}
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
 		return

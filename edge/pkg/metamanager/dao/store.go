@@ -78,6 +78,9 @@ type Options struct {
 	// read copies pages from the OS page cache (pread), which costs a full
 	// list of 10k pods a few ms.
 	MmapBytes int64
+	// StartupCheck is the integrity check Open runs before the store is
+	// used ("" = CheckQuick; see integrity.go for what each costs).
+	StartupCheck CheckMode
 }
 
 type subHolder struct{ s event.Subscriber }
@@ -102,9 +105,13 @@ type Store struct {
 	// wdb holds the writer's connection alone, opened without SQLite's
 	// per-connection mutex (_mutex=no: serialized mode takes and releases
 	// it around every API call); only the writer goroutine uses it.
-	wdb   *sql.DB
-	orm   orm.Ormer
-	alias string
+	wdb *sql.DB
+	// health: failed once damaged content was met or the files were
+	// removed or replaced underneath (health.go); every connection reports
+	// to it (guardconn.go).
+	health *health
+	orm    orm.Ormer
+	alias  string
 
 	wconn *sql.Conn
 	ws    *writeStmts
@@ -133,14 +140,24 @@ var (
 )
 
 // connector opens mattn/go-sqlite3 connections without registering a
-// database/sql driver name (no global state of ours).
+// database/sql driver name (no global state of ours), each wrapped to
+// report to the store's health (guardconn.go).
 type connector struct {
-	drv *sqlite3.SQLiteDriver
-	dsn string
+	drv    *sqlite3.SQLiteDriver
+	dsn    string
+	h      *health
+	writer bool
 }
 
-func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c *connector) Driver() driver.Driver                        { return c.drv }
+func (c *connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &guardConn{c: conn.(*sqlite3.SQLiteConn), h: c.h, writer: c.writer}, nil
+}
+
+func (c *connector) Driver() driver.Driver { return c.drv }
 
 var schemaSQL = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -202,6 +219,19 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MmapBytes < 0 {
 		opts.MmapBytes = 0
 	}
+	switch opts.StartupCheck {
+	case "":
+		opts.StartupCheck = CheckQuick
+	case CheckQuick, CheckFull, CheckNone:
+	default:
+		return nil, fmt.Errorf("dao: unknown StartupCheck %q (want quick, full or none)", opts.StartupCheck)
+	}
+	// Name the cause of what SQLite would call "unable to open database
+	// file" (read-only, permission, disk full, not a database…).
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
+	h := newHealth(path)
 
 	// WAL + synchronous=FULL: a returned COMMIT is on disk.
 	dsn := path + "?_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
@@ -214,8 +244,8 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		return nil
 	}}
-	db := sql.OpenDB(&connector{drv: drv, dsn: dsn})
-	wdb := sql.OpenDB(&connector{drv: drv, dsn: dsn + "&_mutex=no"})
+	db := sql.OpenDB(&connector{drv: drv, dsn: dsn, h: h})
+	wdb := sql.OpenDB(&connector{drv: drv, dsn: dsn + "&_mutex=no", h: h, writer: true})
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
@@ -233,6 +263,7 @@ func Open(path string, opts Options) (*Store, error) {
 		opts:    opts,
 		db:      db,
 		wdb:     wdb,
+		health:  h,
 		reqs:    make(chan *request, 2*opts.MaxBatch),
 		compact: make(chan chan error),
 		quit:    make(chan struct{}),
@@ -244,6 +275,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.init(); err != nil {
 		wdb.Close()
 		db.Close()
+		h.close()
 		return nil, err
 	}
 	go s.writerLoop()
@@ -264,14 +296,17 @@ func (s *Store) init() error {
 	}
 	o := orm.NewOrmUsingDB(s.alias)
 	s.orm = o
+	if err := s.integrityCheck(s.opts.StartupCheck); err != nil {
+		return err
+	}
 	for _, q := range schemaSQL {
 		if _, err := o.Raw(q).Exec(); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+			return openFault(s.path, "creating the schema", err)
 		}
 	}
 	var rows []orm.Params
 	if _, err := o.Raw(`SELECT key, value FROM meta`).Values(&rows); err != nil {
-		return fmt.Errorf("read meta: %w", err)
+		return openFault(s.path, "reading the meta table", err)
 	}
 	for _, r := range rows {
 		key := fmt.Sprint(r["key"])
@@ -294,7 +329,7 @@ func (s *Store) init() error {
 	// (cannot happen with one transaction, but be safe), trust the log.
 	var maxEv sql.NullInt64
 	if err := s.db.QueryRow(`SELECT max(revision) FROM events`).Scan(&maxEv); err != nil {
-		return err
+		return openFault(s.path, "reading the event log", err)
 	}
 	if maxEv.Valid && maxEv.Int64 > s.rev.Load() {
 		s.rev.Store(maxEv.Int64)
@@ -315,6 +350,12 @@ func (s *Store) init() error {
 		return err
 	}
 	s.ws = ws
+	// The files exist now (the schema write created the WAL): watch them.
+	if err := s.health.arm(s.path, s.path+"-wal", s.path+"-shm"); err != nil {
+		ws.close()
+		c.Close()
+		return err
+	}
 	if err := s.startCheckpointer(); err != nil {
 		ws.close()
 		c.Close()
@@ -357,6 +398,7 @@ func (s *Store) Close() error {
 		err1 := s.wconn.Close()
 		err2 := s.wdb.Close()
 		err3 := s.db.Close()
+		s.health.close()
 		s.closeErr = errors.Join(err1, err2, err3)
 	})
 	return s.closeErr
