@@ -192,8 +192,8 @@ var schemaSQL = []string{
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('compacted', 0)`,
 }
 
-// Open opens (creating if needed) the store at path.
-func Open(path string, opts Options) (*Store, error) {
+// withDefaults fills in the documented defaults and checks what it cannot default.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.WindowEvents == 0 {
 		opts.WindowEvents = DefaultWindowEvents
 	}
@@ -212,7 +212,6 @@ func Open(path string, opts Options) (*Store, error) {
 			opts.ReadConns = 4
 		}
 	}
-
 	if opts.ReadCacheKiB <= 0 {
 		opts.ReadCacheKiB = DefaultReadCacheKiB
 	}
@@ -224,7 +223,16 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.StartupCheck = CheckQuick
 	case CheckQuick, CheckFull, CheckNone:
 	default:
-		return nil, fmt.Errorf("dao: unknown StartupCheck %q (want quick, full or none)", opts.StartupCheck)
+		return opts, fmt.Errorf("dao: unknown StartupCheck %q (want quick, full or none)", opts.StartupCheck)
+	}
+	return opts, nil
+}
+
+// Open opens (creating if needed) the store at path.
+func Open(path string, opts Options) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	// Name the cause of what SQLite would call "unable to open database
 	// file" (read-only, permission, disk full, not a database…).
