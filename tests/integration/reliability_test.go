@@ -88,14 +88,25 @@ func damagePages(t *testing.T, path string, from, to int64) {
 }
 
 // checkpoint moves everything the WAL holds into the database file, from
-// another process as an operator's sqlite3 shell would.
+// another process as an operator's sqlite3 shell would (retried while
+// edgecore's own checkpointer holds the checkpoint lock).
 func checkpoint(t *testing.T, path string) {
 	t.Helper()
 	db := sql.OpenDB(sqliteConnector(path + "?_busy_timeout=10000"))
 	defer db.Close()
-	var busy, log, done int
-	if err := db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil || busy != 0 {
-		t.Fatalf("checkpoint: busy=%d %v", busy, err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var busy, log, done int
+		if err := db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+			t.Fatalf("checkpoint: %v", err)
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("checkpoint: still busy after 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
