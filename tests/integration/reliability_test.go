@@ -154,7 +154,7 @@ func TestReliabilityDamageMetAtRunTime(t *testing.T) {
 	checkpoint(t, db)
 	damagePages(t, db, 2, -1)
 
-	code, body := getRaw(t, "http://"+e.Addr+"/api/v1/namespaces/default/configmaps")
+	code, body := getRaw(t, e.URL()+"/api/v1/namespaces/default/configmaps")
 	st := mustStatus(t, []byte(body))
 	if code != http.StatusInternalServerError || st.Code != 500 {
 		t.Fatalf("list over damaged pages: %d %s", code, body)
@@ -167,7 +167,7 @@ func TestReliabilityDamageMetAtRunTime(t *testing.T) {
 	if !strings.Contains(st.Message, "damaged") {
 		t.Errorf("the 500's message does not say the store is damaged: %s", st.Message)
 	}
-	if code, body := getRaw(t, "http://"+e.Addr+"/readyz"); code != http.StatusInternalServerError || !strings.Contains(body, "damaged") {
+	if code, body := getRaw(t, e.URL()+"/readyz"); code != http.StatusInternalServerError || !strings.Contains(body, "damaged") {
 		t.Errorf("/readyz after damage: %d %q", code, body)
 	}
 	for _, r := range e.Inject(MsgRV("update", "default/configmap/cm-00001", "2", map[string]any{"data": map[string]any{"k": "v"}})) {
@@ -199,7 +199,7 @@ func TestReliabilityWALRemoved(t *testing.T) {
 	if oks != 0 {
 		t.Fatalf("%d of 200 updates acknowledged after the WAL was removed", oks)
 	}
-	if code, body := getRaw(t, "http://"+e.Addr+"/readyz"); code != http.StatusInternalServerError || !strings.Contains(body, "removed or replaced") {
+	if code, body := getRaw(t, e.URL()+"/readyz"); code != http.StatusInternalServerError || !strings.Contains(body, "removed or replaced") {
 		t.Errorf("/readyz after the WAL was removed: %d %q", code, body)
 	}
 	if !strings.Contains(e.Logs(), "edgecore.db-wal: removed or replaced while in use") {
