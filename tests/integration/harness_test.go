@@ -50,6 +50,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/edgecore/edgecore/edge/pkg/edgehub"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/pki"
 )
 
@@ -463,17 +464,7 @@ func (r Reply) Err() string {
 
 // ParseReply decodes one reply line.
 func ParseReply(line []byte) (Reply, error) {
-	var w struct {
-		Header struct {
-			ID       string `json:"msg_id"`
-			ParentID string `json:"parent_msg_id"`
-		} `json:"header"`
-		Route struct {
-			Operation string `json:"operation"`
-			Resource  string `json:"resource"`
-		} `json:"route"`
-		Content json.RawMessage `json:"content"`
-	}
+	var w edgehub.Wire
 	if err := json.Unmarshal(line, &w); err != nil {
 		return Reply{}, fmt.Errorf("bad reply %q: %v", line, err)
 	}

@@ -48,16 +48,8 @@ func echoHub(t *testing.T, cfg Config) (*Hub, *atomic.Int64) {
 	return h, forwarded
 }
 
-type reply struct {
-	Header struct {
-		ParentID string `json:"parent_msg_id"`
-	} `json:"header"`
-	Route struct {
-		Operation string `json:"operation"`
-		Resource  string `json:"resource"`
-	} `json:"route"`
-	Content json.RawMessage `json:"content"`
-}
+// reply is a decoded reply line.
+type reply = Wire
 
 func dial(t *testing.T, h *Hub) (net.Conn, *bufio.Reader) {
 	t.Helper()

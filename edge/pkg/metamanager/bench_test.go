@@ -3,20 +3,12 @@ package metamanager
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/kubeedge/beehive/pkg/core/model"
-)
 
-func benchPodJSON(name string, rv int) string {
-	var env []string
-	for i := 0; i < 24; i++ {
-		env = append(env, fmt.Sprintf(`{"name":"ENV_VAR_NUMBER_%02d","value":"some-configuration-value-%02d-abcdefghij-0123456789-klmnopqrstuvwxyz"}`, i, i))
-	}
-	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":%q,"namespace":"bench","resourceVersion":"%d","labels":{"app":"bench","tier":"backend"}},"spec":{"nodeName":"edge-1","containers":[{"name":"app","image":"ghcr.io/example/bench-app:1.2.3","env":[%s]}]},"status":{"phase":"Running","podIP":"10.244.1.17"}}`,
-		name, rv, strings.Join(env, ","))
-}
+	"github.com/edgecore/edgecore/internal/testfixture"
+)
 
 // BenchmarkDispatch is in-process ingest through the worker pool and the
 // store's group commit, at most 100 messages outstanding (no socket).
@@ -49,7 +41,7 @@ func benchMsgs(n int) []model.Message {
 		msgs[i] = model.Message{
 			Header:  model.MessageHeader{ID: fmt.Sprint(i), ResourceVersion: fmt.Sprint(i + 1)},
 			Router:  model.MessageRoute{Operation: OpUpdate, Resource: "bench/pod/" + name},
-			Content: json.RawMessage(benchPodJSON(name, i+1)),
+			Content: json.RawMessage(testfixture.Pod{Namespace: "bench", Name: name, ResourceVersion: fmt.Sprint(i + 1)}.JSON()),
 		}
 	}
 	return msgs

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
+	"github.com/edgecore/edgecore/internal/testfixture"
 )
 
 // discardWriter is a ResponseWriter that only counts bytes (the network
@@ -29,54 +29,9 @@ func (d *discardWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// benchPod is a pod of about 4 KB of JSON, shaped like a real one.
-func benchPod(i int) map[string]interface{} {
-	ns := fmt.Sprintf("ns-%d", i%10)
-	name := fmt.Sprintf("pod-%05d", i)
-	p := pod(ns, name, map[string]interface{}{
-		"app": fmt.Sprintf("app-%d", i%50), "bucket": fmt.Sprintf("b%d", i%100), "pod-template-hash": "7c5d8f9b4d",
-	}, fmt.Sprintf("node-%d", i%20), "Running")
-	md := p["metadata"].(map[string]interface{})
-	md["annotations"] = map[string]interface{}{"kubectl.kubernetes.io/last-applied-configuration": strings.Repeat("x", 1550)}
-	md["ownerReferences"] = []interface{}{map[string]interface{}{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs-" + name, "uid": "u-" + name, "controller": true}}
-	spec := p["spec"].(map[string]interface{})
-	spec["containers"] = []interface{}{map[string]interface{}{
-		"name": "app", "image": "registry.example.com/team/app:v1.2.3",
-		"args":      []interface{}{"--port=8080", "--log-level=info", "--config=/etc/app/config.yaml"},
-		"ports":     []interface{}{map[string]interface{}{"containerPort": int64(8080), "protocol": "TCP", "name": "http"}},
-		"env":       []interface{}{map[string]interface{}{"name": "POD_NAME", "valueFrom": map[string]interface{}{"fieldRef": map[string]interface{}{"fieldPath": "metadata.name"}}}},
-		"resources": map[string]interface{}{"requests": map[string]interface{}{"cpu": "100m", "memory": "128Mi"}, "limits": map[string]interface{}{"cpu": "500m", "memory": "512Mi"}},
-		"volumeMounts": []interface{}{map[string]interface{}{"name": "config", "mountPath": "/etc/app"},
-			map[string]interface{}{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}},
-		"livenessProbe":  map[string]interface{}{"httpGet": map[string]interface{}{"path": "/healthz", "port": int64(8080)}, "periodSeconds": int64(10)},
-		"readinessProbe": map[string]interface{}{"httpGet": map[string]interface{}{"path": "/readyz", "port": int64(8080)}, "periodSeconds": int64(5)},
-	}}
-	spec["volumes"] = []interface{}{map[string]interface{}{"name": "config", "configMap": map[string]interface{}{"name": "app-config"}},
-		map[string]interface{}{"name": "kube-api-access", "projected": map[string]interface{}{"sources": []interface{}{
-			map[string]interface{}{"serviceAccountToken": map[string]interface{}{"path": "token", "expirationSeconds": int64(3607)}}}}}}
-	spec["restartPolicy"] = "Always"
-	spec["serviceAccountName"] = "default"
-	spec["schedulerName"] = "default-scheduler"
-	spec["tolerations"] = []interface{}{map[string]interface{}{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": int64(300)}}
-	st := p["status"].(map[string]interface{})
-	st["hostIP"] = "192.168.1.10"
-	st["podIPs"] = []interface{}{map[string]interface{}{"ip": "10.0.0.1"}}
-	st["startTime"] = "2024-01-01T00:00:00Z"
-	st["qosClass"] = "Burstable"
-	st["conditions"] = []interface{}{
-		map[string]interface{}{"type": "Initialized", "status": "True", "lastTransitionTime": "2024-01-01T00:00:00Z"},
-		map[string]interface{}{"type": "Ready", "status": "True", "lastTransitionTime": "2024-01-01T00:00:00Z"},
-		map[string]interface{}{"type": "ContainersReady", "status": "True", "lastTransitionTime": "2024-01-01T00:00:00Z"},
-		map[string]interface{}{"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-01-01T00:00:00Z"},
-	}
-	st["containerStatuses"] = []interface{}{map[string]interface{}{
-		"name": "app", "ready": true, "restartCount": int64(0), "started": true,
-		"image": "registry.example.com/team/app:v1.2.3", "imageID": "registry.example.com/team/app@sha256:" + strings.Repeat("a", 64),
-		"containerID": "containerd://" + strings.Repeat("b", 64),
-		"state":       map[string]interface{}{"running": map[string]interface{}{"startedAt": "2024-01-01T00:00:00Z"}},
-	}}
-	return p
-}
+// benchPod is testfixture.BenchPod(i): about 4 KB of JSON, namespaces
+// ns-<i%10>, label bucket=b<i%100> (1 % each).
+func benchPod(i int) map[string]interface{} { return testfixture.BenchPod(i).Object() }
 
 func seedPods(b *testing.B, e *testEnv, n int) {
 	const batch = 1000
@@ -107,7 +62,7 @@ func BenchmarkList(b *testing.B) {
 				{"all", "/api/v1/pods", ""},
 				{"label-1pct", "/api/v1/pods?labelSelector=bucket%3Db7", ""},
 				{"namespace-10pct", "/api/v1/namespaces/ns-3/pods", ""},
-				{"get", "/api/v1/namespaces/ns-3/pods/pod-00003", ""},
+				{"get", "/api/v1/namespaces/ns-3/pods/pod-000003", ""},
 				{"table", "/api/v1/pods", "application/json;as=Table;v=v1;g=meta.k8s.io"},
 				{"protobuf", "/api/v1/pods", "application/vnd.kubernetes.protobuf"},
 			} {

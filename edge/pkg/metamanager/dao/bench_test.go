@@ -9,18 +9,20 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/edgecore/edgecore/internal/testfixture"
 )
 
 var benchSizes = []int{1000, 10000}
 
-// benchPod is a pod of about 4 KB: 10 namespaces, label app=app-<i%100>
-// (1 % each), node n<i%5>.
+// benchPod is testfixture.BenchPod(i) as a PutRequest: about 4 KB, 10
+// namespaces, label app=app-<i%100> (1 % each), node n<i%5>.
 func benchPod(i int) PutRequest {
-	ns := fmt.Sprintf("ns-%d", i%10)
-	name := fmt.Sprintf("pod-%06d", i)
-	lbls := map[string]string{"app": fmt.Sprintf("app-%d", i%100), "tier": []string{"front", "back"}[i%2], "pod-template-hash": "5d8f7c9b6d"}
-	node := fmt.Sprintf("n%d", i%5)
-	return podPut(ns, name, lbls, node, fmt.Sprint(i+1), 3300)
+	p := testfixture.BenchPod(i)
+	return PutRequest{
+		Key: podKey(p.Namespace, p.Name), Kind: "Pod", CloudRV: p.ResourceVersion,
+		Object: p.Object(), Labels: p.Labels, Fields: podFields(p.Namespace, p.Name, p.Node),
+	}
 }
 
 func seed(b *testing.B, n int) *Store {
