@@ -17,7 +17,7 @@ import (
 )
 
 // idleConn is a kept-alive HTTP/1.1 TLS connection that made one request.
-func idleConn(t *testing.T, e *Edgecore) *tls.Conn {
+func idleConn(t testing.TB, e *Edgecore) *tls.Conn {
 	t.Helper()
 	c, err := e.DialTLS()
 	if err != nil {
