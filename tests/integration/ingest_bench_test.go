@@ -23,7 +23,7 @@ func BenchmarkIngest(b *testing.B) {
 	if n := len(benchLine(0)); n < 3500 || n > 5000 {
 		b.Fatalf("bench pod message is %d bytes, want about 4 KB", n)
 	}
-	for _, depth := range []int{1, 100} {
+	for _, depth := range []int{1, 100, 2048} {
 		b.Run("batch="+strconv.Itoa(depth), func(b *testing.B) {
 			e := StartEdgecore(b, Options{})
 			c, err := e.Dial()

@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/watch"
@@ -76,8 +78,11 @@ func (s *Store) Compact(ctx context.Context) error {
 }
 
 type writeStmts struct {
-	getObj, putObj, delObj    *sql.Stmt
-	delLabels, insLabel       *sql.Stmt
+	getObj, putObj, delObj *sql.Stmt
+	delLabels              *sql.Stmt
+	// insLabels[n-1] inserts n label rows in one statement: one call into
+	// SQLite per object instead of one per label.
+	insLabels                 [maxLabelRows]*sql.Stmt
 	insEvent                  *sql.Stmt
 	getTomb, putTomb, delTomb *sql.Stmt
 	setMeta                   *sql.Stmt
@@ -100,7 +105,6 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 			labels=excluded.labels, fields=excluded.fields, data=excluded.data`},
 		{&ws.delObj, `DELETE FROM objects WHERE gvr=? AND namespace=? AND name=?`},
 		{&ws.delLabels, `DELETE FROM object_labels WHERE gvr=? AND namespace=? AND name=?`},
-		{&ws.insLabel, `INSERT INTO object_labels (gvr, namespace, name, key, value) VALUES (?,?,?,?,?)`},
 		{&ws.insEvent, `INSERT INTO events (revision, type, gvr, namespace, name, kind, cloud_rv, data, prev_data,
 			labels, fields, prev_labels, prev_fields, prev_revision, prev_cloud_rv, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
@@ -123,7 +127,49 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 		*p.dst = st
 		ws.all = append(ws.all, st)
 	}
+	for n := 1; n <= maxLabelRows; n++ {
+		q := `INSERT INTO object_labels (gvr, namespace, name, key, value) VALUES ` + placeholderRows(n)
+		st, err := c.PrepareContext(ctx, q)
+		if err != nil {
+			ws.close()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		ws.insLabels[n-1] = st
+		ws.all = append(ws.all, st)
+	}
 	return ws, nil
+}
+
+// maxLabelRows is the most label rows one prepared statement inserts; an
+// object with more labels takes several.
+const maxLabelRows = 8
+
+// placeholderRows is n rows of five placeholders: "(?,?,?,?,?),…".
+func placeholderRows(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?),", n), ",")
+}
+
+// insertLabels inserts the label rows of one object, sorted by key (the
+// order does not matter to SQLite; sorting keeps runs reproducible).
+func (ws *writeStmts) insertLabels(gvr, ns, name string, labels map[string]string) error {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	args := make([]any, 0, 5*min(len(keys), maxLabelRows))
+	for len(keys) > 0 {
+		n := min(len(keys), maxLabelRows)
+		args = args[:0]
+		for _, k := range keys[:n] {
+			args = append(args, gvr, ns, name, k, labels[k])
+		}
+		if _, err := ws.insLabels[n-1].Exec(args...); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 func (ws *writeStmts) close() {
@@ -225,9 +271,9 @@ func (s *Store) runBatch(batch []*request) {
 			continue
 		}
 		rev0, ev0 := tx.rev, len(tx.events)
-		tx.active, tx.inSavepoint, tx.cached = true, false, false
+		tx.active, tx.inSavepoint, tx.cached, tx.noTomb = true, false, false, false
 		err := callFn(r.fn, tx)
-		tx.active, tx.cached = false, false
+		tx.active, tx.cached, tx.noTomb = false, false, false
 		if tx.fatal != nil {
 			// The connection itself failed: nothing in the batch is safe.
 			abort(tx.fatal)
@@ -316,6 +362,11 @@ type writeTx struct {
 	// the request. Reads always see the current state.
 	cached bool
 	row    cachedRow
+	// noTomb / noTombKey: Tombstone found none for noTombKey since the last
+	// write, so a Put of that key has no tombstone to delete (an insert
+	// after the usual Get + Tombstone check skips one statement).
+	noTomb    bool
+	noTombKey Key
 }
 
 type cachedRow struct {
@@ -331,7 +382,7 @@ type cachedRow struct {
 // beginWrite opens the request's savepoint before its first write and
 // forgets the cached row (the write changes what it describes).
 func (t *writeTx) beginWrite() error {
-	t.cached = false
+	t.cached, t.noTomb = false, false
 	if t.inSavepoint {
 		return nil
 	}
@@ -419,6 +470,7 @@ func (t *writeTx) Tombstone(key Key) (Tombstone, bool, error) {
 	ts := Tombstone{Key: key}
 	err := t.s.ws.getTomb.QueryRow(GVRString(key.GVR), key.Namespace, key.Name).Scan(&ts.Revision, &ts.CloudRV)
 	if errors.Is(err, sql.ErrNoRows) {
+		t.noTomb, t.noTombKey = true, key
 		return Tombstone{}, false, nil
 	}
 	if err != nil {
@@ -482,6 +534,7 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 	if fieldsRaw == nil {
 		fieldsRaw = encodeStringMap(req.Fields)
 	}
+	noTomb := t.noTomb && t.noTombKey == req.Key
 	if err := t.beginWrite(); err != nil {
 		return Stored{}, err
 	}
@@ -494,17 +547,17 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 				return Stored{}, t.sqlErr(err)
 			}
 		}
-		for k, v := range req.Labels {
-			if _, err := ws.insLabel.Exec(gvr, req.Namespace, req.Name, k, v); err != nil {
-				return Stored{}, t.sqlErr(err)
-			}
+		if err := ws.insertLabels(gvr, req.Namespace, req.Name, req.Labels); err != nil {
+			return Stored{}, t.sqlErr(err)
 		}
 	}
 	typ := watch.Added
 	if existed {
 		typ = watch.Modified
-	} else if _, err := ws.delTomb.Exec(gvr, req.Namespace, req.Name); err != nil {
-		return Stored{}, t.sqlErr(err)
+	} else if !noTomb {
+		if _, err := ws.delTomb.Exec(gvr, req.Namespace, req.Name); err != nil {
+			return Stored{}, t.sqlErr(err)
+		}
 	}
 	if _, err := ws.insEvent.Exec(rev, string(typ), gvr, req.Namespace, req.Name, req.Kind, req.CloudRV,
 		data, prev.data, textArg(labelsRaw), textArg(fieldsRaw), textArg(prev.labelsRaw), textArg(prev.fieldsRaw), prev.revision, prev.cloudRV, t.now); err != nil {
