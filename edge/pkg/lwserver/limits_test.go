@@ -2,7 +2,9 @@ package lwserver
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -88,4 +90,33 @@ func readBody(t *testing.T, resp *http.Response) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestBodyReadTimeout: a client that sends a header and then stalls its
+// body is cut off after the body read timeout (the handler's read fails).
+func TestBodyReadTimeout(t *testing.T) {
+	readErr := make(chan error, 1)
+	h := Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		readErr <- err
+	}), WithBodyReadTimeout(200*time.Millisecond))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST /api/v1/namespaces/x/configmaps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-readErr:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("body read ended with %v, want a timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled body was not cut off")
+	}
 }
