@@ -19,12 +19,12 @@ type Config struct {
 	Address string `json:"address"`
 	// ExtraAddresses are more HOST:PORT to serve HTTPS on, e.g. a node or
 	// link-local address pods can reach (docs/security.md). Default none.
-	ExtraAddresses []string `json:"extraAddresses,omitempty"`
+	ExtraAddresses []string `json:"extraAddresses"`
 	// InsecureAddress is a loopback HOST:PORT for a plain-HTTP listener
 	// (local development, KubeEdge-style host-network clients): its
 	// requests are anonymous, so RBAC decides what they may read. A
 	// non-loopback address is refused at start. "" (default) = off.
-	InsecureAddress string `json:"insecureAddress,omitempty"`
+	InsecureAddress string `json:"insecureAddress"`
 	// TLS is the serving certificate and the client CAs.
 	TLS TLSConfig `json:"tls"`
 	// Authentication of requests (the admin client certificate of the
@@ -65,19 +65,19 @@ type TLSConfig struct {
 	// reloaded when they change on disk. Both "" (default) = a certificate
 	// edgecore issues from its own CA under <data-dir>/pki, renewed before
 	// it expires.
-	CertFile string `json:"certFile,omitempty"`
-	KeyFile  string `json:"keyFile,omitempty"`
+	CertFile string `json:"certFile"`
+	KeyFile  string `json:"keyFile"`
 	// ClientCAFiles are PEM bundles of CAs whose client certificates are
 	// accepted (user = CN, groups = O), reloaded on change; edgecore's own
 	// CA (which signs the admin kubeconfig's certificate) is always one.
-	ClientCAFiles []string `json:"clientCAFiles,omitempty"`
+	ClientCAFiles []string `json:"clientCAFiles"`
 	// ExtraSANs are more DNS names / IPs for the generated serving
 	// certificate, beyond every bind address, localhost, 127.0.0.1 and the
 	// node name.
-	ExtraSANs []string `json:"extraSANs,omitempty"`
+	ExtraSANs []string `json:"extraSANs"`
 	// NodeName goes into the generated certificate's SANs; "" = the host
 	// name.
-	NodeName string `json:"nodeName,omitempty"`
+	NodeName string `json:"nodeName"`
 }
 
 // AuthenticationConfig configures ServiceAccount tokens and anonymous
@@ -87,15 +87,15 @@ type AuthenticationConfig struct {
 	// private keys, certificates, or JWKS documents (the cluster's
 	// /openid/v1/jwks), reloaded on change. Empty (default) = no token
 	// authentication (bearer tokens get 401).
-	ServiceAccountKeyFiles []string `json:"serviceAccountKeyFiles,omitempty"`
+	ServiceAccountKeyFiles []string `json:"serviceAccountKeyFiles"`
 	// ServiceAccountIssuers are the accepted "iss" values (the cluster's
 	// --service-account-issuer). Required with ServiceAccountKeyFiles.
 	// Legacy Secret-based tokens ("kubernetes/serviceaccount") are always
 	// accepted while their Secret is in the store.
-	ServiceAccountIssuers []string `json:"serviceAccountIssuers,omitempty"`
+	ServiceAccountIssuers []string `json:"serviceAccountIssuers"`
 	// APIAudiences of which a token's "aud" must name one; empty (default)
 	// = ServiceAccountIssuers, as kube-apiserver defaults --api-audiences.
-	APIAudiences []string `json:"apiAudiences,omitempty"`
+	APIAudiences []string `json:"apiAudiences"`
 	// Anonymous lets requests without credentials in as system:anonymous;
 	// by default RBAC then allows only /healthz, /livez, /readyz and
 	// /version (system:public-info-viewer). Default true, as
