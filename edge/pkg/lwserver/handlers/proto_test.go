@@ -33,7 +33,7 @@ func TestProtobufMatchesJSON(t *testing.T) {
 	pb := protobuf.NewSerializer(s, s)
 	js := e.h.Codecs().UniversalDeserializer()
 	for _, path := range []string{
-		"/api/v1/namespaces/ns-3/pods/pod-00003",
+		"/api/v1/namespaces/ns-3/pods/pod-000003",
 		"/api/v1/pods",
 		"/api/v1/pods?limit=10",
 		"/api/v1/pods?labelSelector=bucket%3Db7",

@@ -70,7 +70,7 @@ func TestWatchProtobufMatchesJSON(t *testing.T) {
 	changed := benchPod(3)
 	changed["status"].(map[string]interface{})["phase"] = "Failed"
 	e.put(t, benchPod(30), changed)
-	e.delete(t, podResource(t, e), "ns-4", "pod-00004")
+	e.delete(t, podResource(t, e), "ns-4", "pod-000004")
 	for i := 0; i < 33; i++ {
 		var j, p decodedEvent
 		for _, c := range []struct {
