@@ -5,9 +5,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// bootstrapPolicy is the part of kube-apiserver's bootstrap RBAC policy
-// (plugin/pkg/auth/authorizer/rbac/bootstrappolicy) every cluster has for
-// reads and self-inspection. A stored object of the same name replaces
+// bootstrapPolicy is the part of kube-apiserver's (v1.37) bootstrap RBAC
+// policy (plugin/pkg/auth/authorizer/rbac/bootstrappolicy) that grants
+// groups every cluster has reads and self-inspection (the roles of
+// kube-apiserver's own components are left out). A stored object of the same name replaces
 // its bootstrap counterpart (a cluster may have reconciled it differently).
 func bootstrapPolicy() ([]rbacv1.ClusterRole, []rbacv1.ClusterRoleBinding) {
 	roles := []rbacv1.ClusterRole{
@@ -24,6 +25,13 @@ func bootstrapPolicy() ([]rbacv1.ClusterRole, []rbacv1.ClusterRoleBinding) {
 				Resources: []string{"selfsubjectreviews"}}),
 		clusterRole("system:public-info-viewer", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
 			"/healthz", "/livez", "/readyz", "/version", "/version/"}}),
+		clusterRole("system:monitoring",
+			rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
+				"/metrics", "/metrics/slis", "/livez", "/readyz", "/healthz", "/livez/*", "/readyz/*", "/healthz/*"}},
+			rbacv1.PolicyRule{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"nodes/metrics"}}),
+		// ClusterTrustBundle is GA (on by default) in v1.37.
+		clusterRole("system:cluster-trust-bundle-discovery", rbacv1.PolicyRule{Verbs: []string{"get", "list", "watch"},
+			APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"clustertrustbundles"}}),
 		clusterRole("system:service-account-issuer-discovery", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{
 			"/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"}}),
 	}
@@ -32,7 +40,9 @@ func bootstrapPolicy() ([]rbacv1.ClusterRole, []rbacv1.ClusterRoleBinding) {
 		clusterRoleBinding("system:discovery", GroupAuthenticated),
 		clusterRoleBinding("system:basic-user", GroupAuthenticated),
 		clusterRoleBinding("system:public-info-viewer", GroupAuthenticated, GroupUnauthenticated),
+		clusterRoleBinding("system:monitoring", GroupMonitoring),
 		clusterRoleBinding("system:service-account-issuer-discovery", GroupServiceAccounts),
+		clusterRoleBinding("system:cluster-trust-bundle-discovery", GroupServiceAccounts),
 	}
 	return roles, bindings
 }

@@ -31,6 +31,7 @@ const (
 	GroupAuthenticated       = user.AllAuthenticated      // system:authenticated
 	GroupMasters             = user.SystemPrivilegedGroup // system:masters
 	GroupServiceAccounts     = "system:serviceaccounts"
+	GroupMonitoring          = user.MonitoringGroup // system:monitoring
 	ServiceAccountUserPrefix = "system:serviceaccount:"
 
 	// Extra keys kube-apiserver sets for ServiceAccount tokens.
