@@ -68,11 +68,15 @@ FUZZTIME ?= 20s
 fuzz:
 	hack/fuzz.sh $(FUZZTIME)
 
-# End-to-end benchmark through the real binary (docs/benchmarks.md lists the targets); writes docs/benchmarks.md.
-bench: build
+# End-to-end benchmark through the real binary beside a real kube-apiserver +
+# etcd (bin/, make kube-tools); writes docs/benchmarks.md (which lists the
+# targets). BENCH_FLAGS=--no-kube skips the kube-apiserver side. A full run
+# takes ~15-25 minutes on 2 cores, most of it kube-apiserver's.
+bench: build kube-tools
 	$(GO) run ./hack/bench $(BENCH_FLAGS)
 
-# A tiny run of the same harness so it cannot rot; numbers are not asserted.
+# A tiny run of the same harness so it cannot rot (no kube-apiserver: CI
+# time); numbers are not asserted.
 bench-smoke: build
 	$(GO) run ./hack/bench --smoke
 

@@ -89,24 +89,32 @@ func (f *fakeEdgecore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func TestWatchPhaseAgainstFake(t *testing.T) {
-	const n = 50
+// startFake serves a fakeEdgecore's socket; the caller serves its HTTP side.
+func startFake(t *testing.T, n int) (*fakeEdgecore, string) {
+	t.Helper()
 	f := &fakeEdgecore{n: n, subs: map[chan []byte]bool{}}
 	sock := filepath.Join(t.TempDir(), "edgecore.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go f.serveSocket(l)
+	return f, sock
+}
+
+func TestWatchPhaseAgainstFake(t *testing.T) {
+	const n = 50
+	f, sock := startFake(t, n)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 
-	b := &bench{cfg: config{updateRate: 50, updateDur: 300 * time.Millisecond, initTimeout: 10 * time.Second, reqTimeout: 5 * time.Second},
-		client: &http.Client{Transport: newTransport()}}
+	b := &bench{cfg: config{updateRate: 50, updateDur: 300 * time.Millisecond, initTimeout: 10 * time.Second, reqTimeout: 5 * time.Second}}
+	tg := newTarget("fake", srv.URL, nil)
+	tg.newSink = b.socketSink(sock)
 	for _, fromRV0 := range []bool{true, false} {
 		ds := &dataSet{n: n, ours: true}
-		r := b.watchPhase(srv.URL, sock, n, 20, fromRV0, ds, 0)
+		r := b.watchPhase(tg, n, 20, watchMode{fromRV0: fromRV0}, ds)
 		if fromRV0 && (r.initialNA != "" || r.initial <= 0) {
 			t.Errorf("initial: %q %v", r.initialNA, r.initial)
 		}
@@ -118,7 +126,9 @@ func TestWatchPhaseAgainstFake(t *testing.T) {
 	// A server without watch gives n/a, quickly.
 	srv405 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(405) }))
 	defer srv405.Close()
-	r := b.watchPhase(srv405.URL, sock, n, 5, true, &dataSet{n: n, ours: true}, 0)
+	t405 := newTarget("fake", srv405.URL, nil)
+	t405.newSink = b.socketSink(sock)
+	r := b.watchPhase(t405, n, 5, watchMode{fromRV0: true}, &dataSet{n: n, ours: true})
 	if r.initialNA == "" || r.latNA == "" || r.initialNA[:3] != "n/a" {
 		t.Errorf("405: %q %q", r.initialNA, r.latNA)
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,21 +13,40 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
-func newTransport() *http.Transport {
-	return &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		DisableCompression:  true, // measure the server, not gzip
+// newTransport is the bench's client transport: keep-alive, no
+// compression (measure the server, not gzip), large read buffers. tc nil
+// means plain HTTP; with tc, h2 selects HTTP/2 over TLS (as client-go does)
+// instead of HTTP/1.1. dials, when not nil, counts the TCP connections made.
+func newTransport(tc *tls.Config, h2 bool, dials *atomic.Int64) *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if dials != nil {
+				dials.Add(1)
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+		DisableCompression:  true,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 		ReadBufferSize:      256 << 10,
 		WriteBufferSize:     16 << 10,
 	}
+	p := new(http.Protocols)
+	if tc != nil {
+		t.TLSClientConfig = tc.Clone()
+		p.SetHTTP2(h2)
+	}
+	p.SetHTTP1(!h2 || tc == nil)
+	t.Protocols = p
+	return t
 }
 
 // statusError is a non-200 answer.
@@ -90,6 +112,17 @@ func fetch(ctx context.Context, c *http.Client, url, accept string, keep bool) (
 	}
 }
 
+// getJSON GETs path from t as JSON and decodes the answer into v.
+func (b *bench) getJSON(t *target, path string, v any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.reqTimeout)
+	defer cancel()
+	_, body, err := fetch(ctx, t.client, t.base+path, "", true)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(body, v)
+}
+
 // listShape is what the validation pass decodes from a list or Table.
 type listShape struct {
 	Kind     string `json:"kind"`
@@ -139,10 +172,9 @@ type opSpec struct {
 
 // measureOp validates once, warms up, then takes samples until cfg.samples
 // are in or the op budget is spent (at least minSamples).
-func (b *bench) measureOp(base string, op opSpec) opResult {
-	var r opResult
+func (b *bench) measureOp(t *target, op opSpec) (r opResult) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.reqTimeout)
-	n, body, err := fetch(ctx, b.client, base+op.path, op.accept, true)
+	n, body, err := fetch(ctx, t.client, t.base+op.path, op.accept, true)
 	cancel()
 	if err != nil {
 		r.na = describeErr(err)
@@ -150,9 +182,9 @@ func (b *bench) measureOp(base string, op opSpec) opResult {
 	}
 	r.bytes = n
 	if op.validate != nil {
-		var shape listShape
-		if err := json.Unmarshal(body, &shape); err != nil {
-			r.na = "undecodable body: " + truncate(err.Error(), 80)
+		shape, err := decodeShape(body, op.accept)
+		if err != nil {
+			r.na = err.Error()
 			return r
 		}
 		note, err := op.validate(shape)
@@ -174,7 +206,7 @@ func (b *bench) measureOp(base string, op opSpec) opResult {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, err := fetch(ctx, b.client, base+op.path, op.accept, false)
+				_, _, err := fetch(ctx, t.client, t.base+op.path, op.accept, false)
 				errs <- err
 			}()
 		}
@@ -188,6 +220,12 @@ func (b *bench) measureOp(base string, op opSpec) opResult {
 		}
 		return d, nil
 	}
+	dials0 := t.dials.Load()
+	defer func() {
+		if d := t.dials.Load() - dials0; d > int64(max(op.concurrent, 1)) {
+			r.note = joinNote(r.note, fmt.Sprintf("⚠ %d new TCP connections for %d requests (connections not kept alive)", d, (b.cfg.warmup+len(r.samples))*max(op.concurrent, 1)))
+		}
+	}()
 	for i := 0; i < b.cfg.warmup; i++ {
 		if _, err := one(); err != nil {
 			r.na = describeErr(err)
@@ -209,6 +247,27 @@ func (b *bench) measureOp(base string, op opSpec) opResult {
 		}
 	}
 	return r
+}
+
+// decodeShape decodes an answer as the client that asked for it would: JSON,
+// or protobuf when accept asked for it (then only kind and item count).
+func decodeShape(body []byte, accept string) (listShape, error) {
+	var shape listShape
+	if accept == protoAccept {
+		kind, items, err := decodeProto(body)
+		if err != nil {
+			if bytes.HasPrefix(body, []byte("{")) {
+				return shape, errors.New("n/a (asked for protobuf, answered JSON)")
+			}
+			return shape, errors.New("failed: undecodable protobuf: " + truncate(err.Error(), 80))
+		}
+		shape.Kind, shape.Items = kind, make([]json.RawMessage, items)
+		return shape, nil
+	}
+	if err := json.Unmarshal(body, &shape); err != nil {
+		return shape, errors.New("failed: undecodable body: " + truncate(err.Error(), 80))
+	}
+	return shape, nil
 }
 
 func describeErr(err error) string {

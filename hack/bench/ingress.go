@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// replyMsg is the part of an ingress reply (DESIGN §3.5) the bench reads.
+// replyMsg is the part of an ingress reply (docs/architecture.md §3.2) the bench reads.
 type replyMsg struct {
 	Header struct {
 		MsgID       string `json:"msg_id"`
@@ -102,7 +102,8 @@ type ingestResult struct {
 // ingest pipelines msgs through one connection with up to window messages in
 // flight (a writer goroutine and the reply reader), and returns when every
 // message has its reply (or on timeout). elapsed runs from the first write to
-// the last reply: the durable ingest time.
+// the last reply: the durable ingest time. Long because writer, reader and
+// their end conditions belong together.
 func ingest(path string, msgs [][]byte, window int, timeout time.Duration) ingestResult {
 	var res ingestResult
 	total := int64(len(msgs))

@@ -39,7 +39,19 @@ func tierOf(i int) string {
 
 // makePod builds pod i with the given cloud resourceVersion; seq >= 0 stamps
 // the bench annotation that the update-latency phase looks for in watch events.
+// cloudRV <= 0 leaves out resourceVersion and uid: the pod as a client sends
+// it to kube-apiserver (which sets both, and refuses a create that has them).
 func makePod(i int, cloudRV int64, seq int64) []byte {
+	b, err := json.Marshal(podObject(i, cloudRV, seq))
+	if err != nil {
+		panic(err) // static types; cannot happen
+	}
+	return b
+}
+
+// podObject is pod i. Long because it is one object literal, written out as
+// a controller would send it.
+func podObject(i int, cloudRV int64, seq int64) *corev1.Pod {
 	app := fmt.Sprintf("app-%02d", i%50)
 	hash := fmt.Sprintf("%x", 0x5d4f8c7b9+i%50)
 	ann := map[string]string{
@@ -76,8 +88,8 @@ func makePod(i int, cloudRV int64, seq int64) []byte {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              podName(i),
 			Namespace:         podNamespace(i),
-			UID:               types.UID(fakeUID(1, i)),
-			ResourceVersion:   strconv.FormatInt(cloudRV, 10),
+			UID:               types.UID(serverSet(cloudRV, fakeUID(1, i))),
+			ResourceVersion:   serverSet(cloudRV, strconv.FormatInt(cloudRV, 10)),
 			CreationTimestamp: createdAt,
 			GenerateName:      app + "-" + hash + "-",
 			Labels: map[string]string{
@@ -155,19 +167,24 @@ func makePod(i int, cloudRV int64, seq int64) []byte {
 			},
 		},
 	}
-	b, err := json.Marshal(pod)
-	if err != nil {
-		panic(err) // static types; cannot happen
+	return pod
+}
+
+// serverSet is v for edgecore's store (cloudRV > 0) and "" for objects sent
+// to kube-apiserver, which sets uid and resourceVersion itself.
+func serverSet(cloudRV int64, v string) string {
+	if cloudRV <= 0 {
+		return ""
 	}
-	return b
+	return v
 }
 
 func makeConfigMap(i int, cloudRV int64) []byte {
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name: cmName(i), Namespace: podNamespace(i), UID: types.UID(fakeUID(3, i)),
-			ResourceVersion: strconv.FormatInt(cloudRV, 10), CreationTimestamp: createdAt,
+			Name: cmName(i), Namespace: podNamespace(i), UID: types.UID(serverSet(cloudRV, fakeUID(3, i))),
+			ResourceVersion: serverSet(cloudRV, strconv.FormatInt(cloudRV, 10)), CreationTimestamp: createdAt,
 			Labels: map[string]string{"app": fmt.Sprintf("app-%02d", i%50), "tier": tierOf(i)},
 		},
 		Data: map[string]string{
@@ -182,7 +199,7 @@ func makeConfigMap(i int, cloudRV int64) []byte {
 	return b
 }
 
-// appendMessage appends one NDJSON beehive message (DESIGN §3.1).
+// appendMessage appends one NDJSON beehive message (docs/architecture.md §3.1).
 func appendMessage(buf []byte, msgID, op, resource string, cloudRV int64, content []byte) []byte {
 	buf = append(buf, `{"header":{"msg_id":"`...)
 	buf = append(buf, msgID...)

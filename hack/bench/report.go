@@ -21,6 +21,7 @@ type cell struct {
 	single  bool
 	samples int
 	note    string
+	extra   string // shown beside the value in the side-by-side table (etcd's memory, the first list after a cold start)
 }
 
 func (c cell) brief(unit string) string {
@@ -33,13 +34,13 @@ func (c cell) brief(unit string) string {
 	return fmt.Sprintf("median %s p99 %s (%d samples)", fmtVal(c.value, unit), fmtVal(c.p99, unit), c.samples)
 }
 
-// check is one DESIGN §4 target test.
+// check is one target test (the targets are the ones docs/benchmarks.md lists).
 type check struct {
 	atN     int  // the size it applies to (0: every size)
 	useP99  bool // compare p99 rather than the median/value
 	limit   float64
-	atLeast bool // value must be ≥ limit (rates)
-	label   string
+	atLeast bool   // value must be ≥ limit (rates)
+	relKey  string // limit is a multiple of this row's value at the same size
 }
 
 type row struct {
@@ -71,6 +72,11 @@ func newResults() *results {
 	add("get", "get one pod", "ms", "≤ 0.5 ms", "1.7 ms / 18.7 ms", check{atN: 10000, limit: 0.5})
 	add("table", "list pods as Table", "ms", "≤ 150 ms", "134 ms / 1,337 ms", check{atN: 10000, limit: 150})
 	add("list-4x", "4 concurrent full lists (until all 4 done)", "ms", "—", "—")
+	add("proto-list", "list all pods, protobuf", "ms", "≤ 1.25× the JSON list (JSON speed)", "—", check{atN: 10000, limit: 1.25, relKey: "list-all"})
+	add("proto-get", "get one pod, protobuf", "ms", "≤ 1.25× the JSON get", "—", check{atN: 10000, limit: 1.25, relKey: "get"})
+	add("tls-list", "list all pods over TLS (HTTP/1.1)", "ms", "≤ 1.5× plain HTTP", "—", check{atN: 10000, limit: 1.5, relKey: "list-all"})
+	add("h2-list", "list all pods over TLS (HTTP/2)", "ms", "≤ 1.5× plain HTTP", "—", check{atN: 10000, limit: 1.5, relKey: "list-all"})
+	add("h2-get", "get one pod over TLS (HTTP/2, kept-alive connection)", "ms", "≤ 0.5 ms", "—", check{atN: 10000, limit: 0.5})
 	return r
 }
 
@@ -89,6 +95,9 @@ func (r *results) ensureWatchRows(ws []int) {
 		}
 		r.add(k, fmt.Sprintf("%d watches from resourceVersion=0, all initial events delivered", w), "ms", target, meta, checks...)
 	}
+	r.add("proto-watch", "watches from resourceVersion=0, protobuf, all initial events delivered (count in the notes)", "ms", "—", "—")
+	r.add("h2-watch", "watches from resourceVersion=0 multiplexed on one HTTP/2 connection (TLS), all initial events", "ms", "≤ 3 s at 10k (100 watches)", "—",
+		check{atN: 10000, limit: 3000})
 	for _, w := range ws {
 		k := "update-" + strconv.Itoa(w)
 		if r.byKey[k] != nil {
@@ -103,19 +112,23 @@ func (r *results) ensureWatchRows(ws []int) {
 			target = "p99 ≤ 5 ms"
 			checks = []check{{atN: 10000, useP99: true, limit: 5}}
 		}
-		r.add(k, fmt.Sprintf("update → delivered to all %d watchers (p50 / p99)", w), "ms", target, meta, checks...)
+		r.add(k, fmt.Sprintf("update → delivered to the last of %d watchers (p50 / p99)", w), "ms", target, meta, checks...)
 	}
+	r.add("h2-update-1conn", "update → the last of the watchers on one HTTP/2 connection (TLS; p50 / p99)", "ms", "p99 ≤ 10 ms", "—",
+		check{atN: 10000, useP99: true, limit: 10})
+	r.add("h2-update-conns", "update → the last of the watchers on one HTTP/2 connection each (TLS; p50 / p99)", "ms", "p99 ≤ 10 ms", "—",
+		check{atN: 10000, useP99: true, limit: 10})
 	if r.byKey["ack"] == nil {
 		r.add("ack", "update → durable ack on the socket (p50 / p99)", "ms", "—", "—")
 	}
 	r.add("mem-seeded", "resident memory after seeding (VmRSS)", "MB", "—", "—")
-	r.add("mem-lists", "peak resident memory during the list runs", "MB", "—", "— / 4.1 GB (4 concurrent lists)")
+	r.add("mem-lists", "peak resident memory during the list runs", "MB", "≤ 100 MB", "— / 4.1 GB (4 concurrent lists)", check{atN: 10000, limit: 100})
 	for _, w := range ws {
 		var checks []check
 		target, meta := "—", "—"
 		if w == 100 {
-			target, meta = "≤ 150 MB", "1.3 GB / 10.9 GB"
-			checks = []check{{atN: 10000, limit: 150}}
+			target, meta = "≤ 100 MB", "1.3 GB / 10.9 GB"
+			checks = []check{{atN: 10000, limit: 100}}
 		}
 		r.add("mem-w"+strconv.Itoa(w), fmt.Sprintf("peak resident memory with %d watchers", w), "MB", target, meta, checks...)
 	}
@@ -219,7 +232,7 @@ func humanBytes(n int64) string {
 }
 
 // verdict evaluates a row's checks against the sizes that were measured.
-func (rw *row) verdict() string {
+func (rw *row) verdict(r *results) string {
 	if len(rw.checks) == 0 {
 		return ""
 	}
@@ -237,13 +250,27 @@ func (rw *row) verdict() string {
 		if ch.useP99 {
 			v = c.p99
 		}
-		ok := v <= ch.limit
+		limit := ch.limit
+		if ch.relKey != "" {
+			ref := r.byKey[ch.relKey].cells[ch.atN]
+			if ref == nil || ref.na != "" || ref.value <= 0 {
+				parts = append(parts, fmt.Sprintf("— at %s (no %s figure)", shortN(ch.atN), ch.relKey))
+				continue
+			}
+			limit = ch.limit * ref.value
+			v = c.value
+		}
+		ok := v <= limit
 		if ch.atLeast {
 			ok = v >= ch.limit
 		}
 		mark := "✓"
 		if !ok {
 			mark = "✗"
+		}
+		if ch.relKey != "" {
+			parts = append(parts, fmt.Sprintf("%s at %s (×%.2f)", mark, shortN(ch.atN), v/(limit/ch.limit)))
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s at %s", mark, shortN(ch.atN)))
 	}
@@ -264,6 +291,8 @@ type machine struct {
 	cpuModel, mem, goVersion, commit, binRev, os, load string
 	cores                                              int
 }
+
+func numCPU() int { return runtime.NumCPU() }
 
 func machineFacts(bin string) machine {
 	m := machine{cores: runtime.NumCPU(), goVersion: runtime.Version(), os: runtime.GOOS + "/" + runtime.GOARCH}
@@ -323,122 +352,24 @@ func machineFacts(bin string) machine {
 	return m
 }
 
+// footnote is one figure's note, named by row and size.
+type footnote struct{ key, text string }
+
+// markdown renders docs/benchmarks.md: the run, the side-by-side table with
+// kube-apiserver, edgecore at every size, the scale point, notes, method.
 func (b *bench) markdown(elapsed time.Duration) string {
-	r := b.res
-	cols := append([]int(nil), r.columns...)
-	sort.Ints(cols)
-	m := machineFacts(b.cfg.edgecore)
-	if b.commitStart != "" {
-		m.commit, m.binRev = b.commitStart, b.binRevStart
-	}
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
 	w("# Benchmarks\n\n")
-	w("End-to-end figures for DESIGN §4, measured through the real `edgecore` binary by `hack/bench`\n")
-	w("(`make bench`; smoke: `make bench-smoke`). Regenerate with `make bench` (flags: `BENCH_FLAGS=...`).\n\n")
-	w("## Run\n\n")
-	w("| | |\n| --- | --- |\n")
-	w("| date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	w("| command | `go run ./hack/bench %s` (%s) |\n", b.cfg.args, elapsed.Round(time.Second))
-	w("| machine | %s, %d cores (runtime.NumCPU), %s RAM, %s |\n", orDash(m.cpuModel), m.cores, orDash(m.mem), m.os)
-	w("| Go | %s |\n", m.goVersion)
-	w("| load average | at start %s, at end %s (1/5/15 min; other work on the machine inflates the figures) |\n", orDash(b.loadStart), orDash(m.load))
-	w("| commit | %s |\n", orDash(m.commit))
-	if b.cfg.endpoint == "" {
-		w("| edgecore binary | `%s` built from %s |\n", b.cfg.edgecore, orDash(m.binRev))
-	} else {
-		w("| endpoint | %s |\n", b.cfg.endpoint)
-	}
-	w("| data | N pods (%s of JSON each: 2 containers with env, probes, resources, volume mounts; status with conditions and containerStatuses) and N configmaps (%s each) in %d namespaces; label `tier=canary` on 1 %% of pods |\n",
-		humanBytes(int64(b.podSize)), humanBytes(int64(b.cmSize)), numNamespaces)
-	w("| samples | %d per operation after %d warm-up calls (at least %d if an operation exceeds its %s budget); median and p99 (nearest rank) |\n",
-		b.cfg.samples, b.cfg.warmup, b.cfg.minSamples, b.cfg.opBudget)
-	w("| watch | W watchers, one HTTP/1.1 connection each; updates at %d/s for %s while they are open; initial events from resourceVersion=0 timed when W×N ≤ %s |\n",
-		b.cfg.updateRate, b.cfg.updateDur, withCommas(b.cfg.watchBudget))
-	w("\n## Results\n\n")
-	w("| work |")
-	for _, n := range cols {
-		w(" N=%s median | p99 |", withCommas(int64(n)))
-	}
-	ratioHdr := len(cols) >= 2
-	if ratioHdr {
-		w(" growth %s/%s |", shortN(cols[len(cols)-1]), shortN(cols[0]))
-	}
-	w(" target at 10k (DESIGN §4) | MetaServer 1k / 10k | meets target |\n|---|")
-	for range cols {
-		w("---:|---:|")
-	}
-	if ratioHdr {
-		w("---:|")
-	}
-	w("---|---|---|\n")
-	type footnote struct{ key, text string }
+	w("End-to-end figures against the project's targets, measured through the real `edgecore` binary by `hack/bench`, beside a real\n")
+	w("kube-apiserver holding the same objects (`make bench`; smoke: `make bench-smoke`). Regenerate with `make bench`\n")
+	w("(flags: `BENCH_FLAGS=...`; `--no-kube` skips the kube-apiserver side).\n\n")
+	b.writeRun(w, elapsed)
 	var notes []footnote
-	for _, rw := range r.rows {
-		if len(rw.cells) == 0 {
-			continue
-		}
-		w("| %s |", rw.label)
-		for _, n := range cols {
-			c := rw.cells[n]
-			switch {
-			case c == nil:
-				w(" — | — |")
-			case c.na != "":
-				w(" %s | |", shortNA(c.na))
-			case c.single:
-				w(" %s | |", fmtVal(c.value, rw.unit))
-			default:
-				w(" %s | %s |", fmtVal(c.value, rw.unit), fmtVal(c.p99, rw.unit))
-			}
-			if c != nil {
-				text := c.note
-				if c.na != "" && c.na != shortNA(c.na) {
-					text = joinNote(c.na, text)
-				}
-				if text != "" {
-					notes = append(notes, footnote{fmt.Sprintf("%s, N=%s", rw.label, withCommas(int64(n))), text})
-				}
-			}
-		}
-		if ratioHdr {
-			a, z := rw.cells[cols[0]], rw.cells[cols[len(cols)-1]]
-			if a != nil && z != nil && a.na == "" && z.na == "" && a.value > 0 {
-				w(" ×%.1f |", z.value/a.value)
-			} else {
-				w(" — |")
-			}
-		}
-		w(" %s | %s | %s |\n", rw.target, rw.meta, rw.verdict())
-	}
-	w("\nGrowth is the ratio of the medians (or values) at the largest and smallest N; N grew ×%s.\n",
-		func() string {
-			if len(cols) >= 2 && cols[0] > 0 {
-				return strconv.FormatFloat(float64(cols[len(cols)-1])/float64(cols[0]), 'f', -1, 64)
-			}
-			return "1"
-		}())
-	w("MetaServer figures are DESIGN §4's, taken on the same machine kind (2 cores) with the same data.\n")
-	if len(notes) > 0 {
-		// One line per distinct text, naming every figure it applies to.
-		var order []string
-		keys := map[string][]string{}
-		for _, n := range notes {
-			if keys[n.text] == nil {
-				order = append(order, n.text)
-			}
-			keys[n.text] = append(keys[n.text], n.key)
-		}
-		w("\n## Notes per figure\n\n")
-		for _, t := range order {
-			ks := keys[t]
-			if len(ks) > 3 {
-				w("- %d figures (%s, …): %s\n", len(ks), strings.Join(ks[:2], "; "), t)
-			} else {
-				w("- %s: %s\n", strings.Join(ks, "; "), t)
-			}
-		}
-	}
+	notes = append(notes, b.writeCompare(w)...)
+	notes = append(notes, b.writeSizes(w)...)
+	b.writeScale(w)
+	writeNotes(w, notes)
 	if len(b.failed)+len(b.warnings) > 0 {
 		w("\n## Failures\n\n")
 		for _, f := range append(append([]string(nil), b.failed...), b.warnings...) {
@@ -453,26 +384,179 @@ func (b *bench) markdown(elapsed time.Duration) string {
 	return sb.String()
 }
 
+// writeRun writes the facts of the run: machine, load, commit, data.
+func (b *bench) writeRun(w func(string, ...any), elapsed time.Duration) {
+	m := machineFacts(b.cfg.edgecore)
+	if b.commitStart != "" {
+		m.commit, m.binRev = b.commitStart, b.binRevStart
+	}
+	w("## Run\n\n")
+	w("| | |\n| --- | --- |\n")
+	w("| date | %s |\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	w("| command | `go run ./hack/bench %s` (%s) |\n", b.cfg.args, elapsed.Round(time.Second))
+	w("| machine | %s, %d cores (runtime.NumCPU), %s RAM, %s |\n", orDash(m.cpuModel), m.cores, orDash(m.mem), m.os)
+	w("| Go | %s |\n", m.goVersion)
+	w("| load average | %s |\n", b.load.describe(b.loadStart, m.load))
+	w("| commit | %s |\n", orDash(m.commit))
+	if b.cfg.endpoint == "" {
+		w("| edgecore binary | `%s` built from %s |\n", b.cfg.edgecore, orDash(m.binRev))
+	} else {
+		w("| endpoint | %s |\n", b.cfg.endpoint)
+	}
+	if b.kubeVersion != "" {
+		w("| kube-apiserver | %s |\n", b.kubeVersion)
+	}
+	w("| data | N pods (%s of JSON each as edgecore stores them: 2 containers with env, probes, resources, volume mounts; status with conditions and containerStatuses) and N configmaps (%s each) in %d namespaces; label `tier=canary` on 1 %% of pods |\n",
+		humanBytes(int64(b.podSize)), humanBytes(int64(b.cmSize)), numNamespaces)
+	w("| samples | %d per operation after %d warm-up calls (at least %d if an operation exceeds its %s budget); median and p99 (nearest rank) |\n",
+		b.cfg.samples, b.cfg.warmup, b.cfg.minSamples, b.cfg.opBudget)
+	w("| watch | W watchers, one HTTP/1.1 connection each unless the row says HTTP/2; updates at %d/s for %s while they are open; initial events from resourceVersion=0 timed when W×N ≤ %s |\n",
+		b.cfg.updateRate, b.cfg.updateDur, withCommas(b.cfg.watchBudget))
+}
+
+// writeSizes writes edgecore's figures at every size and returns their notes.
+func (b *bench) writeSizes(w func(string, ...any)) []footnote {
+	r := b.res
+	cols := append([]int(nil), r.columns...)
+	sort.Ints(cols)
+	w("\n## edgecore at several sizes\n\n")
+	w("| work |")
+	for _, n := range cols {
+		w(" N=%s median | p99 |", withCommas(int64(n)))
+	}
+	ratioHdr := len(cols) >= 2
+	if ratioHdr {
+		w(" growth %s/%s |", shortN(cols[len(cols)-1]), shortN(cols[0]))
+	}
+	w(" target at 10k | MetaServer 1k / 10k | meets target |\n|---|")
+	for range cols {
+		w("---:|---:|")
+	}
+	if ratioHdr {
+		w("---:|")
+	}
+	w("---|---|---|\n")
+	var notes []footnote
+	for _, rw := range r.rows {
+		if len(rw.cells) == 0 {
+			continue
+		}
+		w("| %s |", rw.label)
+		for _, n := range cols {
+			c := rw.cells[n]
+			w(" %s |", c.cellText(rw.unit))
+			notes = append(notes, c.footnote(fmt.Sprintf("%s, N=%s", rw.label, withCommas(int64(n))))...)
+		}
+		if ratioHdr {
+			a, z := rw.cells[cols[0]], rw.cells[cols[len(cols)-1]]
+			if a != nil && z != nil && a.na == "" && z.na == "" && a.value > 0 {
+				w(" ×%.1f |", z.value/a.value)
+			} else {
+				w(" — |")
+			}
+		}
+		w(" %s | %s | %s |\n", rw.target, rw.meta, rw.verdict(r))
+	}
+	w("\nGrowth is the ratio of the medians (or values) at the largest and smallest N; N grew ×%s.\n",
+		func() string {
+			if len(cols) >= 2 && cols[0] > 0 {
+				return strconv.FormatFloat(float64(cols[len(cols)-1])/float64(cols[0]), 'f', -1, 64)
+			}
+			return "1"
+		}())
+	w("MetaServer figures were taken once on the same machine kind (2 cores) with the same data.\n")
+	return notes
+}
+
+// cellText is a cell in the sizes table: "median | p99" or "value | ".
+func (c *cell) cellText(unit string) string {
+	switch {
+	case c == nil:
+		return "— | —"
+	case c.na != "":
+		return shortNA(c.na) + " |"
+	case c.single:
+		return fmtVal(c.value, unit) + " |"
+	}
+	return fmtVal(c.value, unit) + " | " + fmtVal(c.p99, unit)
+}
+
+// footnote is the cell's note (and full n/a reason) under key, if any.
+func (c *cell) footnote(key string) []footnote {
+	if c == nil {
+		return nil
+	}
+	text := c.note
+	if c.na != "" && c.na != shortNA(c.na) {
+		text = joinNote(c.na, text)
+	}
+	if text == "" {
+		return nil
+	}
+	return []footnote{{key, text}}
+}
+
+// writeNotes writes one line per distinct note, naming every figure it
+// applies to.
+func writeNotes(w func(string, ...any), notes []footnote) {
+	if len(notes) == 0 {
+		return
+	}
+	var order []string
+	keys := map[string][]string{}
+	for _, n := range notes {
+		if keys[n.text] == nil {
+			order = append(order, n.text)
+		}
+		keys[n.text] = append(keys[n.text], n.key)
+	}
+	w("\n## Notes per figure\n\n")
+	for _, t := range order {
+		ks := keys[t]
+		if len(ks) > 3 {
+			w("- %d figures (%s, …): %s\n", len(ks), strings.Join(ks[:2], "; "), t)
+		} else {
+			w("- %s: %s\n", strings.Join(ks, "; "), t)
+		}
+	}
+}
+
 const methodText = `- A fresh edgecore is started per size on a temp data dir and a free port (` + "`--data-dir`, `--lwserver-address`" + `);
   the bench waits for ` + "`/readyz`" + ` and the ingress socket.
-- **Ingest**: all 2N messages (DESIGN §3.1 NDJSON, operation ` + "`insert`" + `, pods first) are built before the clock
+- **Ingest**: all 2N messages (docs/architecture.md §3.1 NDJSON, operation ` + "`insert`" + `, pods first) are built before the clock
   starts and pipelined over one socket connection (a writer goroutine, a reply reader, up to ` + "`--window`" + ` in flight);
   the time runs from the first write to the last reply, and only ` + "`response`" + ` replies count as durable.
 - **Reads**: one Go HTTP/1.1 client with keep-alive and compression disabled; a sample is request start → whole body read.
-  Each operation's first answer is decoded once (outside the timing) to check kind and item count.
+  Each operation's first answer is decoded once (outside the timing) to check kind and item count (protobuf answers
+  with k8s.io/api's generated decoders, as client-go decodes them).
 - **Watches**: W concurrent ` + "`GET /api/v1/pods?watch=true&resourceVersion=0`" + `; the figure is the time from starting them
   until the last watcher has its N initial ` + "`ADDED`" + ` events. The client frames events by newline (falling back to a
-  brace scanner) and reads only the event type, so its cost stays small against the server's.
-- **Update latency**: with the W watchers open, full-pod ` + "`update`" + ` messages are written to the socket at a steady rate,
-  each stamped with a sequence number in an annotation; latency is receive time − the time the message was written, over
-  every delivery to every watcher (the notes add, per update, the time until the last watcher has it). When W×N exceeds the watch budget, the watchers start at the current revision instead
-  of resourceVersion=0 (no initial events).
-- **Memory**: VmRSS of the edgecore process sampled every 50 ms during each phase (peak reported), VmHWM at the end;
+  brace scanner; protobuf streams by their 4-byte length) and reads only the event type, so its cost stays small
+  against the server's.
+- **Update latency**: with the W watchers open, full-pod updates are sent at a steady rate, each stamped with a sequence
+  number in an annotation (edgecore: ` + "`update`" + ` messages with the whole pod on the socket; kube-apiserver: a merge patch of the annotation through
+  the API, which its watchers receive as the whole pod);
+  the figure is, per update, the time from sending it until the last of the W watchers has it (p50 and p99 over the
+  updates); the notes add every single delivery. When W×N exceeds the watch budget, the watchers start at the current
+  revision instead of resourceVersion=0 (no initial events).
+- **TLS and HTTP/2** (edgecore at the largest size): the same list and get over HTTPS with the admin kubeconfig edgecore
+  writes (` + "`<data-dir>/kubeconfig`" + `), over HTTP/1.1 and HTTP/2; W watchers from resourceVersion=0 multiplexed on one
+  HTTP/2 connection (as client-go runs the informers of one client), then W watchers on one HTTP/2 connection each.
+- **kube-apiserver** (v1.37.2 with etcd v3.7.0, ` + "`make kube-tools`" + `, started by the bench on temp dirs): seeded through its
+  API with the same objects (pods created, then their status written, as a create drops it; configmaps; parallel
+  requests), its watch cache checked to hold every pod and warmed by one watch from resourceVersion=0, then the same rows
+  with the same client over HTTPS/1.1 and an admin (system:masters) client certificate. Its bodies are larger than
+  edgecore's by the managedFields it adds to every object (the notes give the sizes). Its memory is VmRSS of
+  kube-apiserver, with etcd's beside it.
+- **Scale point**: a fresh edgecore seeded with the scale set (pods + configmaps) through the socket; list all configmaps;
+  stopped, then started again on the same data dir: exec → ` + "`/readyz`" + ` and exec → first full pod list answered.
+  kube-apiserver gets the same configmaps through its API after its other rows.
+- **Memory**: VmRSS of the process sampled every 50 ms during each phase (peak reported), VmHWM at the end;
   the notes give RssAnon, the private part. VmRSS also counts the pages of SQLite's memory-mapped database file once per
-  connection that maps them (page cache, shared and reclaimable), so it overstates what the process owns.
+  connection that maps them (page cache, shared and reclaimable), so it overstates what edgecore owns.
 - **Cold start**: after the reads the process is stopped (SIGTERM) and started again on the same data dir; exec →
   ` + "`/readyz`" + `. The watch phases run on this fresh process (W ascending), so their memory is not the lists' heap.
-- Client and server share the machine's cores; figures include the client's share.
+- Client and servers share the machine's cores; figures include the client's share.
 `
 
 func orDash(s string) string {

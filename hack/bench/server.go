@@ -21,7 +21,8 @@ import (
 type server struct {
 	bin     string
 	dataDir string
-	addr    string
+	addr    string // the loopback plain-HTTP listener
+	tlsAddr string // lwserver's HTTPS address (the admin kubeconfig points at it)
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -60,15 +61,14 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 	// lwserver serves HTTPS (docs/security.md); the bench measures its
 	// plain-HTTP loopback listener on addr, whose anonymous requests a
 	// ClusterRoleBinding lets read everything (grantAnonymousRead).
-	tlsAddr, err := freePort()
-	if err != nil {
+	if s.tlsAddr, err = freePort(); err != nil {
 		return nil, 0, err
 	}
 	cfgFile := filepath.Join(dataDir, "bench-config.yaml")
 	if err := os.WriteFile(cfgFile, []byte("modules:\n  lwServer:\n    insecureAddress: "+addr+"\n"), 0o600); err != nil {
 		return nil, 0, err
 	}
-	s.cmd = exec.Command(bin, "--data-dir", dataDir, "--lwserver-address", tlsAddr, "--config", cfgFile)
+	s.cmd = exec.Command(bin, "--data-dir", dataDir, "--lwserver-address", s.tlsAddr, "--config", cfgFile)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	// Die with the bench, whatever happens to it.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -98,7 +98,13 @@ func startServer(bin, dataDir string, readyTimeout time.Duration) (*server, time
 	return s, ready, nil
 }
 
+// base is the plain-HTTP URL.
 func (s *server) base() string { return "http://" + s.addr }
+
+// target is how the bench's client reaches this edgecore.
+func (s *server) target() *target {
+	return newTarget("edgecore", s.base(), nil, proc{name: "edgecore", pid: s.pid()})
+}
 func (s *server) sock() string { return filepath.Join(s.dataDir, "edgecore.sock") }
 func (s *server) pid() int     { return s.cmd.Process.Pid }
 func (s *server) alive() bool {
@@ -216,6 +222,7 @@ func procStatus(pid int) (map[string]int64, error) {
 // memSampler tracks the peak VmRSS of a process over a phase.
 type memSampler struct {
 	pid    int
+	name   string
 	mu     sync.Mutex
 	peak   int64 // VmRSS
 	anon   int64 // RssAnon (private memory, without file mappings)
@@ -304,4 +311,31 @@ func grantAnonymousRead(sock string) error {
 		return fmt.Errorf("granting anonymous read: %v %s (%d OK)", res.err, res.firstErr, res.ok)
 	}
 	return nil
+}
+
+// memPeak is the peak resident memory of one process over a phase.
+type memPeak struct {
+	name      string
+	rss, anon int64 // bytes
+}
+
+func startSamplers(ps []proc) []*memSampler {
+	var out []*memSampler
+	for _, p := range ps {
+		if p.pid > 0 {
+			m := startMemSampler(p.pid)
+			m.name = p.name
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func stopSamplers(ms []*memSampler) []memPeak {
+	var out []memPeak
+	for _, m := range ms {
+		rss, anon := m.stop()
+		out = append(out, memPeak{name: m.name, rss: rss, anon: anon})
+	}
+	return out
 }

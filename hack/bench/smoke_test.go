@@ -22,9 +22,9 @@ func TestSmoke(t *testing.T) {
 	if cfg.out != "" || cfg.svg != "" || cfg.sizes[0] != 200 || cfg.watchers[0] != 10 {
 		t.Fatalf("smoke config: %+v", cfg)
 	}
-	b := &bench{cfg: cfg, client: newBenchClient(), res: newResults()}
-	b.res.ensureWatchRows(cfg.watchers)
+	b := newBench(cfg)
 	b.runSize(200)
+	b.runScale()
 	md := b.markdown(0)
 	if !strings.Contains(md, "| list all pods (JSON) |") {
 		t.Fatalf("no table:\n%s", md)
@@ -32,5 +32,5 @@ func TestSmoke(t *testing.T) {
 	if len(b.failed) > 0 {
 		t.Errorf("harness failures: %v", b.failed)
 	}
-	t.Log("\n" + md[strings.Index(md, "## Results"):strings.Index(md, "## Method")])
+	t.Log("\n" + md[strings.Index(md, "## edgecore at several sizes"):strings.Index(md, "## Method")])
 }

@@ -131,7 +131,8 @@ var seqKey = []byte(`"` + seqAnnotation + `":"`)
 
 // watchRun is shared by the watchers of one phase.
 type watchRun struct {
-	expect    int // initial ADDED events per watcher (0: not waiting for any)
+	expect    int  // initial ADDED events per watcher (0: not waiting for any)
+	proto     bool // protobuf stream
 	start     time.Time
 	seqBase   int64
 	sendNanos []atomic.Int64 // since start, per update (index seq-seqBase); 0 = not sent
@@ -182,7 +183,7 @@ func (w *watcher) run(ctx context.Context, c *http.Client, url string, r *watchR
 		w.setErr(err.Error())
 		return
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", map[bool]string{false: "application/json", true: protoWatchAccept}[r.proto])
 	resp, err := c.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -196,13 +197,20 @@ func (w *watcher) run(ctx context.Context, c *http.Client, url string, r *watchR
 		w.setErr((&statusError{resp.StatusCode, string(b)}).Error())
 		return
 	}
+	if r.proto && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/vnd.kubernetes.protobuf") {
+		w.setErr("n/a (asked for a protobuf watch, answered " + resp.Header.Get("Content-Type") + ")")
+		return
+	}
 	w.connOnce.Do(func() { close(w.connected) })
 	if r.expect == 0 {
 		w.initOnce.Do(func() { close(w.initialDone) })
 	}
-	f := newFramer(resp.Body)
+	next := newFramer(resp.Body).next
+	if r.proto {
+		next = newProtoFramer(resp.Body).next
+	}
 	for {
-		ev, err := f.next()
+		ev, err := next()
 		if err != nil {
 			if ctx.Err() == nil {
 				if errors.Is(err, io.EOF) {
@@ -213,7 +221,10 @@ func (w *watcher) run(ctx context.Context, c *http.Client, url string, r *watchR
 			}
 			return
 		}
-		typ := eventType(ev)
+		typ, seqText := eventType(ev), []byte(nil)
+		if r.proto {
+			typ = protoEventType(ev)
+		}
 		switch typ {
 		case "ADDED":
 			w.added++
@@ -222,32 +233,37 @@ func (w *watcher) run(ctx context.Context, c *http.Client, url string, r *watchR
 				w.initOnce.Do(func() { close(w.initialDone) })
 			}
 		case "MODIFIED":
-			k := bytes.Index(ev, seqKey)
-			if k < 0 {
-				w.unattrib++
-				continue
+			if r.proto {
+				seqText = protoSeq(ev)
+			} else if k := bytes.Index(ev, seqKey); k >= 0 {
+				rest := ev[k+len(seqKey):]
+				seqText = rest[:max(bytes.IndexByte(rest, '"'), 0)]
 			}
-			rest := ev[k+len(seqKey):]
-			e := bytes.IndexByte(rest, '"')
-			seq, perr := strconv.ParseInt(string(rest[:max(e, 0)]), 10, 64)
-			i := seq - r.seqBase
-			if perr != nil || i < 0 || i >= int64(len(r.sendNanos)) {
-				w.unattrib++
-				continue
-			}
-			sent := r.sendNanos[i].Load()
-			if sent == 0 {
-				w.unattrib++
-				continue
-			}
-			w.lat = append(w.lat, time.Since(r.start)-time.Duration(sent))
-			w.latSeq = append(w.latSeq, int32(i))
-			r.delivered.Add(1)
+			w.delivered(r, seqText)
 		case "ERROR":
 			w.errorEvents++
 			w.setErr("ERROR event: " + truncate(string(ev), 160))
 		}
 	}
+}
+
+// delivered records the delivery of the update whose sequence number is
+// seqText (nil: not one of this phase's updates).
+func (w *watcher) delivered(r *watchRun, seqText []byte) {
+	seq, perr := strconv.ParseInt(string(seqText), 10, 64)
+	i := seq - r.seqBase
+	if seqText == nil || perr != nil || i < 0 || i >= int64(len(r.sendNanos)) {
+		w.unattrib++
+		return
+	}
+	sent := r.sendNanos[i].Load()
+	if sent == 0 {
+		w.unattrib++
+		return
+	}
+	w.lat = append(w.lat, time.Since(r.start)-time.Duration(sent))
+	w.latSeq = append(w.latSeq, int32(i))
+	r.delivered.Add(1)
 }
 
 // eventType reads the event type from the usual prefix, falling back to a decode.
@@ -275,61 +291,95 @@ type watchPhaseResult struct {
 	initialNA  string
 	initNote   string
 	lat        []time.Duration // update → delivery, all deliveries
-	lastLat    []time.Duration // per update: until its last delivery (updates delivered to every watcher)
+	lastLat    []time.Duration // per update: until its last watcher had it (updates delivered to every watcher)
 	ack        []time.Duration // update → durable ack
 	latNA      string
 	latNote    string
-	peakRSS    int64 // during the phase
-	peakAnon   int64
-	hwm        int64 // VmHWM after the phase
+	peak       []memPeak // per process of the target, during the phase
+	hwm        int64     // VmHWM after the phase
 	skippedRV0 bool
 }
 
-// watchPhase opens W watches, waits for the initial events (from
-// resourceVersion=0) or, when fromRV0 is false, just for the streams to be
-// open (watching from the current revision), then injects updates at a
-// steady rate and measures update → delivery latency to every watcher.
-func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSet, pid int) (res watchPhaseResult) {
-	res = watchPhaseResult{W: W, skippedRV0: !fromRV0}
-	var ms *memSampler
-	if pid > 0 {
-		ms = startMemSampler(pid)
+// watchMode is how one watch phase connects.
+type watchMode struct {
+	fromRV0 bool // start at resourceVersion=0 (all initial events); else at the current revision
+	proto   bool // protobuf watch stream (client-go's default for built-in kinds)
+	h2      bool // HTTP/2 over TLS (the target must have TLS)
+	// conns, with h2: the watchers share this many connections (1: all
+	// multiplexed on one, as client-go does for the informers of one
+	// client; 0 or W: one connection each). HTTP/1.1 always uses one each.
+	conns     int
+	noUpdates bool // initial events only
+}
+
+func (m watchMode) String() string {
+	s := "HTTP/1.1"
+	if m.h2 {
+		s = "HTTP/2"
 	}
+	if m.proto {
+		s += ", protobuf"
+	}
+	return s
+}
+
+// watchPhase opens W watches, waits for the initial events (from
+// resourceVersion=0) or, when not fromRV0, just for the streams to be
+// open (watching from the current revision), then sends updates at a
+// steady rate and measures update → delivery latency to every watcher.
+// Long because it is the phase's script: connect, initial events, updates.
+func (b *bench) watchPhase(t *target, n, W int, mode watchMode, ds *dataSet) (res watchPhaseResult) {
+	res = watchPhaseResult{W: W, skippedRV0: !mode.fromRV0}
+	samplers := startSamplers(t.procs)
 	defer func() {
-		if ms != nil {
-			res.peakRSS, res.peakAnon = ms.stop()
+		res.peak = stopSamplers(samplers)
+		if pid := t.pid(); pid > 0 {
 			_, res.hwm, _ = procMem(pid)
 		}
 	}()
-	tr := newTransport()
-	tr.MaxIdleConnsPerHost = 0
-	tr.ResponseHeaderTimeout = 30 * time.Second
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
+	clients, dials, closeAll := watchClients(t, W, mode)
+	defer closeAll()
+	if mode.h2 {
+		// Open each client's connection first: watches started together on
+		// a client without one would each dial (the spares are closed once
+		// HTTP/2 is up, but they skew the connection count).
+		for _, c := range clients {
+			ctx, cancel := context.WithTimeout(context.Background(), b.cfg.reqTimeout)
+			_, _, err := fetch(ctx, c, t.base+"/api/v1/pods?limit=1", "", false)
+			cancel()
+			if err != nil {
+				res.initialNA, res.latNA = describeErr(err), describeErr(err)
+				return res
+			}
+		}
+	}
 
-	url := base + "/api/v1/pods?watch=true&resourceVersion=0"
-	r := &watchRun{expect: n}
-	if !fromRV0 {
+	url := t.base + "/api/v1/pods?watch=true&resourceVersion=0"
+	r := &watchRun{expect: n, proto: mode.proto}
+	if !mode.fromRV0 {
 		r.expect = 0
-		rv, err := b.currentRV(base)
+		rv, err := b.currentRV(t)
 		if err != nil {
 			res.initialNA = "skipped"
 			res.latNA = describeErr(err)
 			return res
 		}
-		url = base + "/api/v1/pods?watch=true&resourceVersion=" + rv
+		url = t.base + "/api/v1/pods?watch=true&resourceVersion=" + rv
 	}
 	updates := int(float64(b.cfg.updateRate) * b.cfg.updateDur.Seconds())
+	if mode.noUpdates {
+		updates = 0
+	}
 	r.seqBase = b.seq.Add(int64(updates)) - int64(updates)
 	r.sendNanos = make([]atomic.Int64, updates)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ws := make([]*watcher, W)
-	cpu0 := takeCPU(pid)
+	cpu0 := takeCPU(t.pid())
 	r.start = time.Now()
 	for i := range ws {
 		ws[i] = newWatcher()
-		go ws[i].run(ctx, client, url, r)
+		go ws[i].run(ctx, clients[i%len(clients)], url, r)
 	}
 	defer func() {
 		cancel()
@@ -342,8 +392,68 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 			}
 		}
 	}()
+	active := b.initialEvents(ws, mode, &res)
+	if active == 0 {
+		return res
+	}
+	if mode.fromRV0 {
+		res.initNote = joinNote(res.initNote, takeCPU(t.pid()).since(cpu0, t.name))
+	}
+	if mode.h2 {
+		res.initNote = joinNote(res.initNote, fmt.Sprintf("%d TCP connections", dials.Load()))
+	}
+	for _, s := range samplers {
+		s.sample()
+	}
+	if mode.noUpdates {
+		res.latNA = "not measured"
+		return res
+	}
+	// Settle before the update phase: the server registers the last streams
+	// (or finishes with the initial burst), the client collects its garbage.
+	runtime.GC()
+	time.Sleep(500 * time.Millisecond)
+	if t.newSink == nil || ds == nil || ds.n == 0 {
+		res.latNA = "n/a (needs bench-seeded pods and a way to update them)"
+		return res
+	}
+	b.updatePhase(t, ws, r, active, updates, ds, cancel, &res)
+	return res
+}
 
-	// Phase 1: initial events (or just open streams).
+// watchClients returns the HTTP clients the W watchers use: one per
+// connection wanted (HTTP/2), or one HTTP/1.1 client that opens a connection
+// per watch. dials counts the TCP connections they make.
+func watchClients(t *target, W int, mode watchMode) ([]*http.Client, *atomic.Int64, func()) {
+	dials := new(atomic.Int64)
+	k := 1
+	if mode.h2 && mode.conns != 1 {
+		k = W
+		if mode.conns > 0 {
+			k = min(mode.conns, W)
+		}
+	}
+	var trs []*http.Transport
+	clients := make([]*http.Client, k)
+	for i := range clients {
+		tr := newTransport(t.tls, mode.h2, dials)
+		tr.MaxIdleConnsPerHost = 0
+		tr.ResponseHeaderTimeout = 30 * time.Second
+		trs = append(trs, tr)
+		clients[i] = &http.Client{Transport: tr}
+	}
+	return clients, dials, func() {
+		for _, tr := range trs {
+			tr.CloseIdleConnections()
+		}
+	}
+}
+
+// initialEvents waits until every watcher has its initial events (or its
+// stream is open) and records the time; it returns how many watchers are
+// still healthy (0: the phase cannot go on).
+func (b *bench) initialEvents(ws []*watcher, mode watchMode, res *watchPhaseResult) int {
+	W := len(ws)
 	timeout := time.After(b.cfg.initTimeout)
 	timedOut := false
 	for _, w := range ws {
@@ -361,7 +471,7 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	for _, w := range ws {
 		select {
 		case <-w.initialDone:
-			if fromRV0 && w.initialAt > 0 {
+			if mode.fromRV0 && w.initialAt > 0 {
 				complete++
 				last = max(last, w.initialAt)
 			}
@@ -378,8 +488,8 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	case failed == W:
 		res.initialNA = describeWatchErr(firstErr)
 		res.latNA = res.initialNA
-		return res
-	case !fromRV0:
+		return 0
+	case !mode.fromRV0:
 		res.initialNA = "skipped"
 	case timedOut || complete < W:
 		res.initialNA = fmt.Sprintf("timeout: %d/%d watchers complete after %s", complete, W, b.cfg.initTimeout)
@@ -392,42 +502,24 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	if failed > 0 {
 		res.initNote = fmt.Sprintf("%d/%d watchers failed: %s", failed, W, truncate(firstErr, 100))
 	}
-	if fromRV0 {
-		res.initNote = joinNote(res.initNote, takeCPU(pid).since(cpu0))
-	}
-	if ms != nil {
-		ms.sample()
-	}
-	// Settle before the update phase: the server registers the last streams
-	// (or finishes with the initial burst), the client collects its garbage.
-	runtime.GC()
-	time.Sleep(500 * time.Millisecond)
+	return W - failed
+}
 
-	// Phase 2: steady updates.
-	if sock == "" || ds == nil || ds.n == 0 {
-		res.latNA = "n/a (needs bench-seeded pods and the ingress socket)"
-		return res
-	}
-	active := 0
-	for _, w := range ws {
-		if w.getErr() == "" {
-			active++
-		}
-	}
+// updatePhase sends updates at a steady rate with the watchers open and
+// collects every delivery and ack.
+func (b *bench) updatePhase(t *target, ws []*watcher, r *watchRun, active, updates int, ds *dataSet, stopWatchers func(), res *watchPhaseResult) {
 	var ackMu sync.Mutex
 	acks := make([]time.Duration, 0, updates)
-	var ackErrs atomic.Int64
+	var ackErrs, acked atomic.Int64
 	var ackFirstErr atomic.Value
-	var acked atomic.Int64
-	sess, err := dialSession(sock, func(m *replyMsg, at time.Time) {
-		acked.Add(1)
-		if m.Route.Operation != "response" {
-			ackErrs.Add(1)
-			ackFirstErr.CompareAndSwap(nil, truncate(string(m.Content), 120))
+	sink, err := t.newSink(func(seq int64, at time.Time, errText string) {
+		if seq < r.seqBase || seq >= r.seqBase+int64(updates) {
 			return
 		}
-		seq, err := strconv.ParseInt(m.Header.ParentMsgID[len(updPrefix):], 10, 64)
-		if err != nil || seq < r.seqBase || seq >= r.seqBase+int64(updates) {
+		acked.Add(1)
+		if errText != "" {
+			ackErrs.Add(1)
+			ackFirstErr.CompareAndSwap(nil, errText)
 			return
 		}
 		sent := r.sendNanos[seq-r.seqBase].Load()
@@ -436,27 +528,22 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 		ackMu.Unlock()
 	})
 	if err != nil {
-		res.latNA = "failed: ingress: " + err.Error()
-		return res
+		res.latNA = "failed: " + err.Error()
+		return
 	}
-	defer sess.close()
+	defer sink.close()
 	interval := time.Second / time.Duration(b.cfg.updateRate)
-	cpu1 := takeCPU(pid)
+	cpu1 := takeCPU(t.pid())
 	next := time.Now()
 	for k := 0; k < updates; k++ {
-		seq := r.seqBase + int64(k)
-		i := ds.nextUpdate()
-		rv := b.cloudRV.Add(1)
-		msg := appendMessage(nil, updPrefix+strconv.FormatInt(seq, 10), "update",
-			podNamespace(i)+"/pod/"+podName(i), rv, makePod(i, rv, seq))
 		if d := time.Until(next); d > 0 {
 			time.Sleep(d)
 		}
 		next = next.Add(interval)
 		r.sendNanos[k].Store(int64(time.Since(r.start)))
-		if err := sess.send(msg); err != nil {
-			res.latNA = "failed: ingress write: " + err.Error()
-			return res
+		if err := sink.send(ds.nextUpdate(), r.seqBase+int64(k)); err != nil {
+			res.latNA = "failed: update: " + err.Error()
+			return
 		}
 	}
 	expected := int64(updates * active)
@@ -464,8 +551,31 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	for time.Now().Before(deadline) && (r.delivered.Load() < expected || acked.Load() < int64(updates)) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	cpuNote := takeCPU(pid).since(cpu1)
-	cancel()
+	cpuNote := takeCPU(t.pid()).since(cpu1, t.name)
+	stopWatchers()
+	b.collectLatency(ws, r, active, updates, res)
+	ackMu.Lock()
+	res.ack = append(res.ack, acks...)
+	ackMu.Unlock()
+	got := r.delivered.Load()
+	if got == 0 {
+		res.latNA = fmt.Sprintf("failed: no update delivered (%d acks, %d errors)", acked.Load(), ackErrs.Load())
+		if v := ackFirstErr.Load(); v != nil {
+			res.latNA += ": " + v.(string)
+		}
+		return
+	}
+	res.latNote = joinNote(fmt.Sprintf("%d updates at %d/s, %d/%d deliveries; every delivery p50 %s, p99 %s", updates, b.cfg.updateRate, got, expected,
+		fmtVal(ms2(percentile(res.lat, 0.5)), "ms"), fmtVal(ms2(percentile(res.lat, 0.99)), "ms")), res.latNote)
+	if e := ackErrs.Load(); e > 0 {
+		res.latNote += fmt.Sprintf(", %d failed updates (first: %s)", e, ackFirstErr.Load())
+	}
+	res.latNote = joinNote(res.latNote, cpuNote)
+}
+
+// collectLatency gathers the watchers' deliveries once they have stopped:
+// every delivery, and per update the time until its last watcher had it.
+func (b *bench) collectLatency(ws []*watcher, r *watchRun, active, updates int, res *watchPhaseResult) {
 	unattrib, stuck := 0, 0
 	exitDeadline := time.After(10 * time.Second)
 	lastAt := make([]time.Duration, updates)
@@ -487,35 +597,20 @@ func (b *bench) watchPhase(base, sock string, n, W int, fromRV0 bool, ds *dataSe
 	if stuck > 0 {
 		res.latNote = joinNote(res.latNote, fmt.Sprintf("%d watchers did not stop", stuck))
 	}
+	missed := 0
 	for k := range lastAt {
 		if count[k] == active {
 			res.lastLat = append(res.lastLat, lastAt[k])
+		} else {
+			missed++
 		}
 	}
-	ackMu.Lock()
-	res.ack = append(res.ack, acks...)
-	ackMu.Unlock()
-	got := r.delivered.Load()
-	if got == 0 {
-		res.latNA = fmt.Sprintf("failed: no update delivered (%d acks, %d errors)", acked.Load(), ackErrs.Load())
-		if v := ackFirstErr.Load(); v != nil {
-			res.latNA += ": " + v.(string)
-		}
-		return res
+	if missed > 0 {
+		res.latNote = joinNote(res.latNote, fmt.Sprintf("%d updates did not reach every watcher (left out of the p50/p99)", missed))
 	}
-	res.latNote = joinNote(fmt.Sprintf("%d updates at %d/s, %d/%d deliveries", updates, b.cfg.updateRate, got, expected), res.latNote)
 	if unattrib > 0 {
-		res.latNote += fmt.Sprintf(", %d unattributed MODIFIED", unattrib)
+		res.latNote = joinNote(res.latNote, fmt.Sprintf("%d unattributed MODIFIED", unattrib))
 	}
-	if e := ackErrs.Load(); e > 0 {
-		res.latNote += fmt.Sprintf(", %d error replies", e)
-	}
-	if len(res.lastLat) > 0 {
-		res.latNote = joinNote(res.latNote, fmt.Sprintf("until the last of the %d watchers has it: p50 %s, p99 %s", active,
-			fmtVal(ms2(percentile(res.lastLat, 0.5)), "ms"), fmtVal(ms2(percentile(res.lastLat, 0.99)), "ms")))
-	}
-	res.latNote = joinNote(res.latNote, cpuNote)
-	return res
 }
 
 const updPrefix = "bench-upd-"
@@ -530,15 +625,9 @@ func describeWatchErr(s string) string {
 }
 
 // currentRV returns the store revision from a one-item list.
-func (b *bench) currentRV(base string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.reqTimeout)
-	defer cancel()
-	_, body, err := fetch(ctx, b.client, base+"/api/v1/pods?limit=1", "", true)
-	if err != nil {
-		return "", err
-	}
+func (b *bench) currentRV(t *target) (string, error) {
 	var l listShape
-	if err := json.Unmarshal(body, &l); err != nil {
+	if err := b.getJSON(t, "/api/v1/pods?limit=1", &l); err != nil {
 		return "", err
 	}
 	if l.Metadata.ResourceVersion == "" {
@@ -578,7 +667,7 @@ func takeCPU(pid int) cpuSample {
 }
 
 // since describes the CPU used between c0 and c, in cores.
-func (c cpuSample) since(c0 cpuSample) string {
+func (c cpuSample) since(c0 cpuSample, server string) string {
 	wall := c.at.Sub(c0.at).Seconds()
 	if wall <= 0 {
 		return ""
@@ -587,5 +676,5 @@ func (c cpuSample) since(c0 cpuSample) string {
 	if !c.hasServer {
 		return fmt.Sprintf("bench client CPU %.2f cores", self/wall)
 	}
-	return fmt.Sprintf("CPU: edgecore %.2f cores, bench client %.2f cores", (c.server-c0.server).Seconds()/wall, self/wall)
+	return fmt.Sprintf("CPU: %s %.2f cores, bench client %.2f cores", server, (c.server-c0.server).Seconds()/wall, self/wall)
 }

@@ -262,3 +262,15 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// PIDs returns the process ids of kube-apiserver and etcd (0 for one that is
+// not running), for callers that report their memory (make bench).
+func (s *Server) PIDs() (apiserver, etcd int) {
+	if s.api != nil {
+		apiserver = s.api.cmd.Process.Pid
+	}
+	if s.etcd != nil {
+		etcd = s.etcd.cmd.Process.Pid
+	}
+	return apiserver, etcd
+}
