@@ -9,8 +9,10 @@ import (
 	"github.com/kubeedge/beehive/pkg/core"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgecore/edgecore/edge/pkg/edgehub/uplink"
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/handlers"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
@@ -32,13 +34,11 @@ func (a *apiStack) Shutdown(ctx context.Context) error {
 // newAPIServer wires lwserver: its watch hub and its authorization subscribe
 // to the store's committed events, and its handlers read through
 // metaclient. It creates (or reuses) the pki under the data dir.
-func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer, core.Module, error) {
+func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store, reg *prometheus.Registry, up *uplink.Uplink) (apiServer, core.Module, error) {
 	lc := cfg.Modules.LWServer
 	if !lc.Enable {
 		return nil, nil, nil
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	hub := watchhub.New(metaclient.New(store), watchhub.Options{
 		RingSize:  lc.WatchCacheEvents,
 		RingBytes: lc.WatchCacheBytes,
@@ -52,7 +52,11 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 		Registerer:       reg,
 		IsCompacted:      func(err error) bool { return errors.Is(err, dao.ErrCompacted) },
 	})
-	srv, err := lwserver.New(lc, lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir, Health: store})
+	deps := lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir, Health: store}
+	if up != nil {
+		deps.Writes = uplinkWrites{up}
+	}
+	srv, err := lwserver.New(lc, deps)
 	if err != nil {
 		hub.Close()
 		return nil, nil, err
@@ -60,4 +64,19 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store) (apiServer,
 	// Watchers, the RBAC index and cached tokens follow every commit.
 	store.SetSubscriber(event.Subscribers{hub, srv.Subscriber()})
 	return &apiStack{srv: srv, hub: hub}, srv, nil
+}
+
+// uplinkWrites is the uplink as lwserver's write path sees it
+// (handlers.Writes): lwserver declares the interface, this adapts.
+type uplinkWrites struct{ u *uplink.Uplink }
+
+func (w uplinkWrites) Online() bool { return w.u.Online() }
+
+func (w uplinkWrites) Forward(ctx context.Context, req handlers.ForwardRequest) (handlers.ForwardResult, error) {
+	out, err := w.u.Forward(ctx, uplink.WriteRequest{
+		Method: req.Method, Path: req.Path, RawQuery: req.RawQuery,
+		ContentType: req.ContentType, Body: req.Body, BearerToken: req.BearerToken,
+		GVR: req.GVR, Namespace: req.Namespace, Name: req.Name, Subresource: req.Subresource,
+	})
+	return handlers.ForwardResult{Code: out.Code, Body: out.Body}, err
 }

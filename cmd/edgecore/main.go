@@ -23,6 +23,7 @@ import (
 	"github.com/kubeedge/beehive/pkg/common"
 	"github.com/kubeedge/beehive/pkg/core"
 	beehiveContext "github.com/kubeedge/beehive/pkg/core/context"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
@@ -164,9 +165,16 @@ func serve(cfg Config) error {
 	}
 	hub := edgehub.New(cfg.Modules.EdgeHub, filepath.Join(dir, edgehub.SocketName))
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	// The API server is built (and its hub subscribed) before any message
 	// can be committed, so watchers miss nothing.
-	api, apiModule, err := newAPIServer(cfg, mapper, store)
+	up, err := newUplink(cfg, dir, mm, store, reg)
+	if err != nil {
+		closeStore()
+		return err
+	}
+	api, apiModule, err := newAPIServer(cfg, mapper, store, reg, up)
 	if err != nil {
 		closeStore()
 		return err
@@ -196,6 +204,9 @@ func serve(cfg Config) error {
 		klog.Infof("edgecore: starting module %s", name)
 		go mi.GetModule().Start()
 	}
+	if up != nil {
+		up.Start()
+	}
 	klog.Infof("edgecore: ready (revision %d)", store.Revision())
 
 	sig := <-sigs
@@ -212,6 +223,9 @@ func serve(cfg Config) error {
 	//    answered before the connections close.
 	if err := hub.Shutdown(ctx); err != nil {
 		klog.Errorf("edgecore: ingress shutdown: %v", err)
+	}
+	if up != nil {
+		up.Stop() // what it handed to metaManager is still applied below
 	}
 	// 2. Nothing is in flight any more: stop the workers.
 	mm.Stop()

@@ -22,6 +22,8 @@ import (
 	"k8s.io/klog/v2"
 
 	beehiveContext "github.com/kubeedge/beehive/pkg/core/context"
+
+	"github.com/edgecore/edgecore/edge/pkg/edgehub/uplink"
 )
 
 // ModuleName is the ingress' beehive module name; GroupName its group.
@@ -48,6 +50,9 @@ type Config struct {
 	MaxInFlight int `json:"maxInFlight"`
 	// ContextSendModule is the beehive module messages are sent to.
 	ContextSendModule string `json:"contextSendModule"`
+	// Uplink syncs the node's objects from the cluster's kube-apiserver
+	// (docs/uplink.md). Zero: off.
+	Uplink uplink.Config `json:"uplink"`
 }
 
 // DefaultConfig is the embedded default.

@@ -48,6 +48,9 @@ type Deps struct {
 	Authenticator auth.Authenticator
 	// Health is the store's fitness for /readyz; nil = always fit.
 	Health StoreHealth
+	// Writes forwards writes to the cloud (the uplink); nil answers them
+	// with 405 MethodNotAllowed.
+	Writes handlers.Writes
 }
 
 // StoreHealth is what /readyz needs of the store (cmd/edgecore wires
@@ -114,6 +117,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Ready:  s.ready,
 		Hub:    deps.Hub,
 		Watch:  handlers.WatchOptions{Registerer: deps.Registry},
+		Writes: deps.Writes,
 	})
 	if err != nil {
 		return nil, err

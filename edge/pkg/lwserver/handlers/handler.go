@@ -53,6 +53,8 @@ type Config struct {
 	Hub *watchhub.Hub
 	// Watch tunes the watch server (zero: its defaults); used with Hub.
 	Watch WatchOptions
+	// Writes forwards writes (the uplink); nil answers them with 405.
+	Writes Writes
 }
 
 // Handler is the router and the get / list / discovery handlers.
@@ -63,6 +65,7 @@ type Handler struct {
 	rvWait time.Duration
 	ready  func() error
 	ver    version.Info
+	writes Writes
 
 	scheme   *runtime.Scheme
 	factory  serializer.CodecFactory
@@ -112,6 +115,7 @@ func New(cfg Config) (*Handler, error) {
 		rvWait:      cfg.RVWait,
 		ready:       cfg.Ready,
 		ver:         cfg.Version,
+		writes:      cfg.Writes,
 		infoFactory: NewRequestInfoFactory(),
 		stopCh:      make(chan struct{}),
 	}
@@ -216,7 +220,7 @@ var patchMediaTypes = []string{"application/json-patch+json", "application/merge
 // 404 for an unknown resource, 415 for a body type kube-apiserver would not
 // accept, 413 for a body over the limit, otherwise 405 (no uplink yet).
 func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, info *request.RequestInfo) {
-	res, _, name, _, err := h.resolveResource(info)
+	res, ns, name, sub, err := h.resolveResource(info)
 	if err != nil {
 		h.WriteError(w, r, err)
 		return
@@ -231,6 +235,10 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, info *reque
 			h.WriteError(w, r, negotiation.NewUnsupportedMediaTypeError(accepted))
 			return
 		}
+	}
+	if h.writes != nil { // the uplink forwards it (write.go)
+		h.forwardWrite(w, r, res, ns, name, sub)
+		return
 	}
 	// Read (and drop) the body so that an oversized one gets its 413 from
 	// the chain's MaxBytesReader before the 405.
