@@ -63,6 +63,7 @@ func DefaultConfig() Config {
 		MaxMessageBytes:   16 << 20,
 		MaxInFlight:       1024,
 		ContextSendModule: "metamanager",
+		Uplink:            uplink.DefaultConfig(),
 	}
 }
 

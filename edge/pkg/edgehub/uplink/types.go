@@ -10,6 +10,7 @@ package uplink
 
 import (
 	"context"
+	"time"
 
 	"github.com/kubeedge/beehive/pkg/core/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,36 +23,47 @@ import (
 type Config struct {
 	// Kubeconfig is the node's kubeconfig for the cluster's kube-apiserver.
 	// "" = no uplink (data enters only through the ingress socket).
-	Kubeconfig string `json:"kubeconfig,omitempty"`
+	Kubeconfig string `json:"kubeconfig"`
 	// NodeName is the node whose objects are synced. Required with
 	// Kubeconfig; "" = no uplink.
-	NodeName string `json:"nodeName,omitempty"`
+	NodeName string `json:"nodeName"`
 	// Extra lists resources synced besides the node-scoped set. Zero: none.
-	Extra []ExtraResource `json:"extra,omitempty"`
+	Extra []ExtraResource `json:"extra"`
 	// ProbeInterval is how often the server checker probes /readyz. Zero: 5 s.
-	ProbeInterval metav1.Duration `json:"probeInterval,omitempty"`
+	ProbeInterval metav1.Duration `json:"probeInterval"`
 	// FailureThreshold consecutive failures (probes or calls) take the
 	// checker offline; SuccessThreshold consecutive successes back online.
 	// Zero: 3 and 2.
-	FailureThreshold int `json:"failureThreshold,omitempty"`
-	SuccessThreshold int `json:"successThreshold,omitempty"`
+	FailureThreshold int `json:"failureThreshold"`
+	SuccessThreshold int `json:"successThreshold"`
 	// DocsInterval is how often the issuer keys, discovery and OpenAPI
 	// documents are fetched again while online. Zero: 10 min.
-	DocsInterval metav1.Duration `json:"docsInterval,omitempty"`
+	DocsInterval metav1.Duration `json:"docsInterval"`
 	// DocsDir is where those documents are kept. "" = <data-dir>/cloud.
-	DocsDir string `json:"docsDir,omitempty"`
+	DocsDir string `json:"docsDir"`
 }
 
 // ExtraResource is one configured resource to sync: any GVR, optionally
 // restricted to a namespace and by label and field selectors.
 type ExtraResource struct {
-	Group    string `json:"group,omitempty"`
+	Group    string `json:"group"`
 	Version  string `json:"version"`
 	Resource string `json:"resource"`
 	// Namespace: "" = all namespaces (and cluster-scoped resources).
-	Namespace     string `json:"namespace,omitempty"`
-	LabelSelector string `json:"labelSelector,omitempty"`
-	FieldSelector string `json:"fieldSelector,omitempty"`
+	Namespace     string `json:"namespace"`
+	LabelSelector string `json:"labelSelector"`
+	FieldSelector string `json:"fieldSelector"`
+}
+
+// DefaultConfig is the embedded default: off, with the checker's and the
+// document copy's defaults spelled out (what --defaultconfig shows).
+func DefaultConfig() Config {
+	return Config{
+		ProbeInterval:    metav1.Duration{Duration: 5 * time.Second},
+		FailureThreshold: 3,
+		SuccessThreshold: 2,
+		DocsInterval:     metav1.Duration{Duration: 10 * time.Minute},
+	}
 }
 
 // Enabled reports whether the config turns the uplink on.
