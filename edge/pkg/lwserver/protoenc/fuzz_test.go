@@ -64,3 +64,23 @@ func checkRoundTrip(t *testing.T, tr *Transcoder, gvk schema.GroupVersionKind, d
 		t.Fatalf("%s:\n%s", data, diff.Diff(want, got))
 	}
 }
+
+// FuzzUnescape: unescape decodes every JSON string as encoding/json does.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`plain`, `a\"b\\c\/d\b\f\n\r\t`, `\u00e9\ud83d\ude00`, `\ud83d`, `\ud83dx`, `\ud83d\u0041`, "caf\xc3\xa9 \xff\xfe", `\x`, `\u12`, `\`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		quoted := append(append([]byte{'"'}, s...), '"')
+		var want string
+		wantErr := json.Unmarshal(quoted, &want) != nil
+		e := encoder{in: quoted}
+		got, err := e.str()
+		if wantErr != (err != nil) {
+			t.Fatalf("%q: encoding/json error %v, ours %v", s, wantErr, err)
+		}
+		if err == nil && string(got) != want {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}

@@ -1,7 +1,7 @@
 package protoenc
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -41,67 +41,92 @@ func (e *encoder) literal(lit string) bool {
 
 func (e *encoder) null() bool { return e.peek('n') && e.literal("null") }
 
-// strClass: 0 plain ASCII, 1 the closing quote, 2 escape or control
-// character (slow path), 3 a byte of a multi-byte UTF-8 sequence.
-var strClass = func() (t [256]uint8) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = 2
-	}
-	t['"'], t['\\'] = 1, 2
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = 3
-	}
-	return t
-}()
-
 // str reads the JSON string at e.i and returns its content: the input bytes
 // themselves when the string has no escapes (nearly always), else a decoded
-// copy (encoding/json's own decoding, invalid UTF-8 replaced as it does).
+// copy.
 func (e *encoder) str() ([]byte, error) {
-	if !e.peek('"') {
-		return nil, e.errorf("expected a string")
+	end, plain, err := e.scanStr()
+	if err != nil {
+		return nil, err
 	}
-	in := e.in
-	start := e.i + 1
-	high := false
-	for j := start; j < len(in); j++ {
-		switch strClass[in[j]] {
-		case 0:
-			continue
-		case 1:
-			s := in[start:j]
-			if high && !utf8.Valid(s) {
-				return e.slowStr()
-			}
-			e.i = j + 1
-			return s, nil
-		case 2:
-			return e.slowStr()
-		case 3:
-			high = true
-		}
+	s := e.in[e.i+1 : end-1]
+	e.i = end
+	if plain {
+		return s, nil
 	}
-	return nil, e.errorf("unterminated string")
+	out, ok := unescape(nil, s)
+	if !ok {
+		return nil, e.errorf("bad string escape")
+	}
+	return out, nil
 }
 
-// slowStr decodes a string with escapes.
-func (e *encoder) slowStr() ([]byte, error) {
+// appendStr appends the JSON string at e.i as a length-delimited field with
+// tag: copied as is, or unescaped straight into the output.
+func (e *encoder) appendStr(tag []byte) error {
+	end, plain, err := e.scanStr()
+	if err != nil {
+		return err
+	}
+	s := e.in[e.i+1 : end-1]
+	e.i = end
+	if plain {
+		e.out = appendBytesField(e.out, tag, s)
+		return nil
+	}
+	e.out = append(e.out, tag...)
+	out, start := openLen(e.out)
+	out, ok := unescape(out, s)
+	if !ok {
+		e.out = out
+		return e.errorf("bad string escape")
+	}
+	e.out = closeLen(out, start)
+	return nil
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// scanStr finds the end (past the closing quote) of the JSON string at e.i;
+// plain reports a string with neither escapes nor invalid UTF-8. Eight
+// bytes at a time while they are printable ASCII other than '"' and '\'.
+func (e *encoder) scanStr() (end int, plain bool, err error) {
+	if !e.peek('"') {
+		return 0, false, e.errorf("expected a string")
+	}
 	in := e.in
 	j := e.i + 1
-	for ; j < len(in) && in[j] != '"'; j++ {
-		if in[j] == '\\' {
+	high, esc := false, false
+	for {
+		for j+8 <= len(in) {
+			w := binary.LittleEndian.Uint64(in[j:])
+			q := w ^ ('"' * swarLo)
+			b := w ^ ('\\' * swarLo)
+			if ((q-swarLo)&^q|(b-swarLo)&^b|(w-0x20*swarLo)|w)&swarHi != 0 {
+				break
+			}
+			j += 8
+		}
+		if j >= len(in) {
+			return 0, false, e.errorf("unterminated string")
+		}
+		switch c := in[j]; {
+		case c == '"':
+			s := in[e.i+1 : j]
+			return j + 1, !esc && (!high || utf8.Valid(s)), nil
+		case c == '\\':
+			esc = true
+			j += 2
+		case c < 0x20:
+			return 0, false, e.errorf("control character in string")
+		default:
+			high = high || c >= 0x80
 			j++
 		}
 	}
-	if j >= len(in) {
-		return nil, e.errorf("unterminated string")
-	}
-	var s string
-	if err := json.Unmarshal(in[e.i:j+1], &s); err != nil {
-		return nil, e.errorf("bad string: %v", err)
-	}
-	e.i = j + 1
-	return []byte(s), nil
 }
 
 // number reads a JSON number's text.

@@ -152,12 +152,10 @@ func (e *encoder) zero(f *field) {
 func (e *encoder) value(f *field) error {
 	switch f.kind {
 	case kString:
-		s, err := e.strValue(f)
-		if err != nil {
-			return err
+		if !e.peek('"') {
+			return e.errorf("expected a string for %q", f.name)
 		}
-		e.out = appendBytesField(e.out, f.tag, s)
-		return nil
+		return e.appendStr(f.tag)
 	case kBytes:
 		return e.bytesValue(f)
 	case kBool:
