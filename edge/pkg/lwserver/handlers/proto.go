@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -57,24 +58,24 @@ func (h *Handler) writeProtoList(w http.ResponseWriter, r *http.Request, res kub
 	writeProtoListBody(w, l, lm)
 }
 
-// streamProtoList answers a list without a limit in protobuf: each row is
-// transcoded as the store reads it (one read transaction), so the JSON of
-// the rows is never held, only the protobuf list being built. Unlike JSON,
-// the list cannot be written before it is complete: protobuf frames the
-// items with the length of the whole list.
+// streamProtoList answers a list without a limit in protobuf. The rows are
+// transcoded while the store reads them (one read transaction): the reader
+// copies each row's JSON into a small batch, a second goroutine transcodes
+// the batches, so reading and transcoding overlap and the JSON of the whole
+// list is never held, only the protobuf list being built. Unlike JSON the
+// list cannot be written before it is complete: protobuf frames the items
+// with the length of the whole list.
 func (h *Handler) streamProtoList(w http.ResponseWriter, r *http.Request, req *Request, lo metaclient.ListOptions) {
 	l, err := h.newProtoList(req.Resource)
 	if err != nil {
 		h.WriteError(w, r, err)
 		return
 	}
-	var addErr error
+	p := newProtoPipe(l)
 	res, err := h.store.ListFunc(r.Context(), req.Resource.GVR, lo, func(_ int64, it metaclient.Object) error {
-		if addErr = l.Add(it.Data); addErr != nil {
-			return addErr
-		}
-		return nil
+		return p.add(it.Data)
 	})
+	addErr := p.finish()
 	switch {
 	case addErr != nil:
 		l.Release()
@@ -86,6 +87,84 @@ func (h *Handler) streamProtoList(w http.ResponseWriter, r *http.Request, req *R
 		return
 	}
 	writeProtoListBody(w, l, listMeta{ResourceVersion: strconv.FormatInt(res.Revision, 10)})
+}
+
+// protoPipe hands rows from the store's reader to a goroutine that adds
+// them to a protobuf list, in batches of about protoBatchBytes (a few
+// batches in flight bound the memory).
+type protoPipe struct {
+	l     *protoenc.List
+	cur   protoBatch
+	full  chan protoBatch
+	free  chan protoBatch
+	done  chan error
+	err   atomic.Pointer[error] // the transcoder's first error: stops the reader
+	ended bool
+}
+
+// protoBatch is the JSON of consecutive rows and where each ends.
+type protoBatch struct {
+	data []byte
+	ends []int
+}
+
+const (
+	protoBatchBytes = 128 << 10
+	protoBatches    = 4
+)
+
+func newProtoPipe(l *protoenc.List) *protoPipe {
+	p := &protoPipe{l: l, full: make(chan protoBatch, protoBatches), free: make(chan protoBatch, protoBatches+1), done: make(chan error, 1)}
+	for i := 0; i < protoBatches+1; i++ {
+		p.free <- protoBatch{data: make([]byte, 0, protoBatchBytes+protoBatchBytes/4)}
+	}
+	p.cur = <-p.free
+	go p.transcode()
+	return p
+}
+
+func (p *protoPipe) transcode() {
+	var err error
+	for b := range p.full {
+		start := 0
+		for _, end := range b.ends {
+			if err == nil {
+				if err = p.l.Add(b.data[start:end]); err != nil {
+					p.err.Store(&err)
+				}
+			}
+			start = end
+		}
+		p.free <- protoBatch{data: b.data[:0], ends: b.ends[:0]}
+	}
+	p.done <- err
+}
+
+// add copies one row (its bytes are only valid during the store's call).
+func (p *protoPipe) add(data []byte) error {
+	if e := p.err.Load(); e != nil {
+		return *e
+	}
+	p.cur.data = append(p.cur.data, data...)
+	p.cur.ends = append(p.cur.ends, len(p.cur.data))
+	if len(p.cur.data) >= protoBatchBytes {
+		p.full <- p.cur
+		p.cur = <-p.free
+	}
+	return nil
+}
+
+// finish waits for every row to be transcoded; it returns the first
+// transcoding error.
+func (p *protoPipe) finish() error {
+	if !p.ended {
+		p.ended = true
+		if len(p.cur.ends) > 0 {
+			p.full <- p.cur
+		}
+		close(p.full)
+	}
+	return <-p.done
 }
 
 func (h *Handler) newProtoList(res kube.Resource) (*protoenc.List, error) {

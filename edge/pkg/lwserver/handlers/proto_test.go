@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -18,7 +19,7 @@ import (
 // JSON decode to.
 func TestProtobufMatchesJSON(t *testing.T) {
 	e := newTestEnv(t, dao.Options{})
-	for i := 0; i < 25; i++ {
+	for i := 0; i < 80; i++ { // ~350 KB of JSON: several batches of the list pipe
 		e.put(t, benchPod(i))
 	}
 	e.put(t, node("edge-1"), crd(), device("default", "d1"),
@@ -85,5 +86,27 @@ func clearItemTypes(t *testing.T, obj runtime.Object) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestProtobufBadStoredObject: an object whose JSON does not fit its kind
+// is a 500 Status naming the cause, for a get and for whole and paged lists
+// (the list pipe stops and nothing hangs).
+func TestProtobufBadStoredObject(t *testing.T) {
+	e := newTestEnv(t, dao.Options{})
+	for i := 0; i < 80; i++ {
+		e.put(t, benchPod(i))
+	}
+	bad := pod("ns-1", "zz-bad", nil, "n1", "Running")
+	bad["spec"].(map[string]interface{})["priority"] = "high"
+	e.put(t, bad)
+	for _, path := range []string{"/api/v1/namespaces/ns-1/pods/zz-bad", "/api/v1/pods", "/api/v1/namespaces/ns-1/pods?limit=100"} {
+		w := e.do(t, "GET", path, "Accept", "application/vnd.kubernetes.protobuf")
+		if w.Code != 500 || !strings.Contains(w.Body.String(), `"priority"`) {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+	}
+	if w := e.do(t, "GET", "/api/v1/namespaces/ns-2/pods", "Accept", "application/vnd.kubernetes.protobuf"); w.Code != 200 {
+		t.Fatalf("other namespace: %d", w.Code)
 	}
 }
