@@ -47,7 +47,7 @@ run: build kubectl
 
 vet:
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd edge hack tests 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd edge hack internal tests 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 unit:
 	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /tests/)
