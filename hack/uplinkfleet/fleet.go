@@ -203,6 +203,9 @@ func (e *edge) metric(name string) float64 {
 			return f
 		}
 	}
+	// Not (yet) the right endpoint: its kubeconfig may not have existed
+	// when we connected; connect again next time.
+	e.client = nil
 	return -1
 }
 

@@ -2,6 +2,10 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/edgecore/edgecore/hack/kubeapiserver"
 )
 
 // TestUplinkWrites: a ServiceAccount token minted by the real
@@ -109,11 +115,95 @@ func TestUplinkWrites(t *testing.T) {
 		t.Fatalf("secret create by a token without the right: %v, want the cloud's 403", err)
 	}
 
+	// A local x509 admin writes as the node: the cloud's RBAC (the node may
+	// only read) answers 403 naming the node.
+	_, err = kubernetes.NewForConfigOrDie(restConfig(e)).CoreV1().ConfigMaps(ns).Create(ctx,
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "by-admin"}}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "system:node:"+node) {
+		t.Fatalf("create by a local x509 admin: %v, want the cloud's 403 for the node", err)
+	}
+
 	// Delete goes through and leaves the edge without the object.
 	if err := cms.Delete(ctx, "w1", metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("delete through the edge: %v", err)
 	}
 	if _, err := cms.Get(ctx, "w1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("edge GET after delete: %v, want 404", err)
+	}
+}
+
+// TestUplinkTokenOffline: the issuer keys the uplink copied verify a
+// TokenRequest token on the edge while the link is cut; the token reads
+// what its RBAC (synced Roles and RoleBindings) allows and nothing else.
+func TestUplinkTokenOffline(t *testing.T) {
+	c := sharedCloud(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := c.namespace(t, "uplink-token")
+	node := "token-a"
+	if err := c.EnsureServiceAccount(ctx, ns, "reader"); err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cm-reader"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch"}}},
+	}
+	if _, err := c.admin.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cm-reader"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "cm-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "reader", Namespace: ns}},
+	}
+	if _, err := c.admin.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c.mustCreateCM(t, ns, "c1", "v1")
+	if _, err := c.admin.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s1"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOn(ns, "p", node, "c1", "s1")
+	pod.Spec.ServiceAccountName = "reader"
+	if _, err := c.admin.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := c.ServiceAccountToken(ctx, ns, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cloudURL, _ := url.Parse(c.URL)
+	proxy := newTCPProxy(t, cloudURL.Host)
+	cfg := uplinkConfig(c.nodeKubeconfig(t, node, proxy.addr), node)
+	e := startAPI(t, Options{Config: cfg})
+	jwks := filepath.Join(e.DataDir, "cloud", "openid", "v1", "jwks.json")
+	admin := kubernetes.NewForConfigOrDie(restConfig(e))
+	eventually(t, 30*time.Second, "edge synced and issuer keys copied", func() (bool, string) {
+		_, err := os.Stat(jwks)
+		got := edgeCMValues(admin, ns)
+		return err == nil && got == "c1=v1", fmt.Sprintf("configmaps %s, keys: %v", got, err)
+	})
+
+	// Restart with token verification from the copied keys, the link cut.
+	proxy.Cut()
+	e.opts.Config = cfg + fmt.Sprintf("  lwServer:\n    authentication:\n      serviceAccountKeyFiles: [%s]\n      serviceAccountIssuers: [%s]\n", jwks, kubeapiserver.Issuer)
+	e.Restart()
+	rc := restConfig(e)
+	rc.CertData, rc.KeyData, rc.CertFile, rc.KeyFile = nil, nil, "", ""
+	rc.BearerToken = token
+	asPod := kubernetes.NewForConfigOrDie(rc)
+	eventually(t, 20*time.Second, "token verified offline", func() (bool, string) {
+		cm, err := asPod.CoreV1().ConfigMaps(ns).Get(ctx, "c1", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return cm.Data["k"] == "v1", fmt.Sprint(cm.Data)
+	})
+	if _, err := asPod.CoreV1().Secrets(ns).Get(ctx, "s1", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("secret read by a token RBAC does not allow it: %v, want 403", err)
+	}
+	if v := edgeMetric(t, e, "edgecore_uplink_online"); v != "0" {
+		t.Fatalf("edgecore_uplink_online = %q, want 0 (the link is cut)", v)
 	}
 }
