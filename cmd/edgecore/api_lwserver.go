@@ -39,6 +39,7 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store, reg *promet
 	if !lc.Enable {
 		return nil, nil, nil
 	}
+	reg.MustRegister(newStoreCollector(store))
 	hub := watchhub.New(metaclient.New(store), watchhub.Options{
 		RingSize:  lc.WatchCacheEvents,
 		RingBytes: lc.WatchCacheBytes,

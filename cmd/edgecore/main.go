@@ -147,6 +147,8 @@ func serve(cfg Config) error {
 	store, err := dao.Open(filepath.Join(dir, "edgecore.db"), dao.Options{
 		WindowEvents: mc.EventLogWindowEvents,
 		WindowAge:    mc.EventLogWindowAge.Duration,
+		WindowBytes:  mc.EventLogWindowBytes,
+		StartupCheck: dao.CheckMode(mc.StartupCheck),
 		MaxBatch:     mc.MaxBatch,
 	})
 	if err != nil {

@@ -331,3 +331,47 @@ func inMountNamespace(t *testing.T, setup, dataDir string) (int, string) {
 	return refusal(t, ctx, dataDir, exec.CommandContext(ctx, unshare, "-m", "--propagation", "private", "sh", "-c", script,
 		EdgecoreBinary(), dataDir, freeAddr(t)))
 }
+
+// TestReliabilityStorageBounds: with a 2 MiB byte cap (count and age
+// windows that would keep everything), the event log is compacted to fit,
+// the WAL is truncated once writes pause, and /metrics shows the sizes.
+func TestReliabilityStorageBounds(t *testing.T) {
+	const budget = 2 << 20
+	e := startAPI(t, Options{Config: fmt.Sprintf("modules:\n  metaManager:\n    eventLogWindowBytes: %d\n", budget)})
+	for round := 0; round < 10; round++ {
+		msgs := make([]any, 0, 200)
+		for i := 0; i < 200; i++ {
+			msgs = append(msgs, MsgRV("update", fmt.Sprintf("default/configmap/cm-%03d", i), fmt.Sprint(round+1),
+				map[string]any{"data": map[string]any{"payload": strings.Repeat(fmt.Sprintf("%03d-%d.", i, round), 500)}}))
+		}
+		MustOK(t, e.Inject(msgs...))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var text string
+	for {
+		_, _, body := httpDo(t, http.MethodGet, e.URL()+"/metrics", nil)
+		text = string(body)
+		eb, wal := metricValue(text, "edgecore_event_log_bytes"), metricValue(text, "edgecore_store_wal_bytes")
+		if eb > 0 && eb <= budget && wal == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event log %d bytes (cap %d), WAL %d bytes, 30 s after the writes", eb, budget, wal)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, m := range []string{"edgecore_store_db_bytes", "edgecore_store_free_bytes", "edgecore_event_log_events",
+		"edgecore_event_log_oldest_age_seconds", "edgecore_event_log_bytes_limit", "edgecore_store_healthy"} {
+		if metricValue(text, m) < 0 {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	if metricValue(text, "edgecore_event_log_bytes_limit") != budget || metricValue(text, "edgecore_store_healthy") != 1 {
+		t.Errorf("limit %d healthy %d", metricValue(text, "edgecore_event_log_bytes_limit"), metricValue(text, "edgecore_store_healthy"))
+	}
+	if n := metricValue(text, "edgecore_event_log_events"); n <= 0 || n >= 2000 {
+		t.Errorf("%d events retained of 2000, want some and not all", n)
+	}
+	t.Logf("db %d bytes, event log %d events / %d bytes", metricValue(text, "edgecore_store_db_bytes"),
+		metricValue(text, "edgecore_event_log_events"), metricValue(text, "edgecore_event_log_bytes"))
+}

@@ -25,6 +25,14 @@ type Config struct {
 	// (DESIGN §3.5: "whichever is more").
 	EventLogWindowEvents int             `json:"eventLogWindowEvents"`
 	EventLogWindowAge    metav1.Duration `json:"eventLogWindowAge"`
+	// EventLogWindowBytes caps the bytes the event log stores whatever the
+	// two above say: the oldest events go first (0 = the store's default,
+	// 256 MiB; < 0 = no cap). See docs/reliability.md.
+	EventLogWindowBytes int64 `json:"eventLogWindowBytes"`
+	// StartupCheck is the integrity check of edgecore.db at start: "quick"
+	// (PRAGMA quick_check, the default when empty), "full"
+	// (integrity_check) or "none". A damaged store is refused.
+	StartupCheck string `json:"startupCheck"`
 	// MaxBatch caps how many messages share one SQLite transaction.
 	MaxBatch int `json:"maxBatch"`
 }
@@ -38,6 +46,8 @@ func DefaultConfig() Config {
 		ContextSendModule:    "edgehub",
 		EventLogWindowEvents: 100000,
 		EventLogWindowAge:    metav1.Duration{Duration: 24 * time.Hour},
+		EventLogWindowBytes:  256 << 20,
+		StartupCheck:         "quick",
 		MaxBatch:             1000,
 	}
 }

@@ -26,7 +26,9 @@ const (
 	checkpointEvery = 200 * time.Millisecond
 	// walSizeLimit is journal_size_limit: a WAL grown by a burst is truncated
 	// back to this size when it restarts.
-	walSizeLimit = 64 << 20
+	walSizeLimit = 16 << 20
+	// walIdleTruncate: writes paused this long, the WAL is truncated.
+	walIdleTruncate = time.Second
 )
 
 // kickCheckpoint tells the checkpointer that a commit added WAL frames.
@@ -41,12 +43,21 @@ func (s *Store) checkpointLoop(c *sql.Conn) {
 	defer close(s.ckptDone)
 	defer c.Close()
 	ctx := context.Background()
+	idle := time.NewTimer(walIdleTruncate)
+	defer idle.Stop()
 	for {
 		select {
 		case <-s.ckptKick:
+		case <-idle.C:
+			if n, err := fileSize(s.path + "-wal"); err == nil && n > 0 {
+				s.truncateWAL(ctx, c)
+			}
+			idle.Reset(walIdleTruncate)
+			continue
 		case <-s.quit:
 			return
 		}
+		idle.Reset(walIdleTruncate)
 		var busy, logFrames, done int64
 		if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
 			klog.V(2).Infof("dao: background checkpoint: %v", err)
@@ -57,6 +68,18 @@ func (s *Store) checkpointLoop(c *sql.Conn) {
 			return
 		}
 	}
+}
+
+// truncateWAL runs a TRUNCATE checkpoint without waiting (busy_timeout 0
+// on this connection): it gives way to a writer or a reader that still
+// uses the WAL (the next idle tick tries again).
+func (s *Store) truncateWAL(ctx context.Context, c *sql.Conn) {
+	var busy, logFrames, done int64
+	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		klog.V(2).Infof("dao: truncating checkpoint: %v", err)
+		return
+	}
+	klog.V(4).Infof("dao: truncating checkpoint: busy=%d log=%d checkpointed=%d", busy, logFrames, done)
 }
 
 // startCheckpointer configures the writer connection and starts the
@@ -73,6 +96,10 @@ func (s *Store) startCheckpointer() error {
 	}
 	c, err := s.db.Conn(ctx)
 	if err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, "PRAGMA busy_timeout=0"); err != nil {
+		c.Close()
 		return err
 	}
 	s.ckptKick = make(chan struct{}, 1)

@@ -28,8 +28,11 @@ const schemaVersion = 1
 
 // Defaults for Options.
 const (
-	DefaultWindowEvents    = 100000
-	DefaultWindowAge       = 24 * time.Hour
+	DefaultWindowEvents = 100000
+	DefaultWindowAge    = 24 * time.Hour
+	// DefaultWindowBytes fits a small node: the event log of 4 KB pods
+	// updated at a steady rate holds ~30,000 events within it.
+	DefaultWindowBytes     = 256 << 20
 	DefaultMaxBatch        = 1000
 	DefaultCompactInterval = 5 * time.Second
 	compactChunk           = 1000
@@ -59,6 +62,11 @@ type Options struct {
 	WindowEvents int
 	// WindowAge: 0 = DefaultWindowAge, < 0 = no age condition.
 	WindowAge time.Duration
+	// WindowBytes caps the bytes the event log stores (its objects, their
+	// previous versions, labels and fields) whatever WindowEvents and
+	// WindowAge say: the oldest events are compacted until it fits
+	// (0 = DefaultWindowBytes, < 0 = no byte cap).
+	WindowBytes int64
 	// MaxBatch caps the number of Update requests group-committed in one
 	// SQLite transaction (0 = DefaultMaxBatch).
 	MaxBatch int
@@ -115,6 +123,10 @@ type Store struct {
 
 	wconn *sql.Conn
 	ws    *writeStmts
+
+	// incrementalVacuum: the database was created with
+	// auto_vacuum=INCREMENTAL, so freed pages can be returned (compact.go).
+	incrementalVacuum bool
 
 	rev       atomic.Int64 // last committed revision
 	compacted atomic.Int64
@@ -190,6 +202,14 @@ var schemaSQL = []string{
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ` + strconv.Itoa(schemaVersion) + `)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('compacted', 0)`,
+	// The event log's bytes, for its byte cap (compact.go): counted once
+	// for a store that predates the count, then kept by triggers in the
+	// transaction that inserts or deletes an event.
+	`INSERT OR IGNORE INTO meta (key, value) SELECT 'event_bytes', ifnull(sum(` + eventBytesExpr("") + `), 0) FROM events`,
+	`CREATE TRIGGER IF NOT EXISTS events_bytes_ins AFTER INSERT ON events BEGIN
+		UPDATE meta SET value = value + ` + eventBytesExpr("NEW.") + ` WHERE key = 'event_bytes'; END`,
+	`CREATE TRIGGER IF NOT EXISTS events_bytes_del AFTER DELETE ON events BEGIN
+		UPDATE meta SET value = value - ` + eventBytesExpr("OLD.") + ` WHERE key = 'event_bytes'; END`,
 }
 
 // withDefaults fills in the documented defaults and checks what it cannot default.
@@ -199,6 +219,9 @@ func (opts Options) withDefaults() (Options, error) {
 	}
 	if opts.WindowAge == 0 {
 		opts.WindowAge = DefaultWindowAge
+	}
+	if opts.WindowBytes == 0 {
+		opts.WindowBytes = DefaultWindowBytes
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = DefaultMaxBatch
@@ -245,7 +268,9 @@ func Open(path string, opts Options) (*Store, error) {
 	dsn := path + "?_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
 		"&_txlock=deferred&_stmt_cache_size=64&_cache_size=-" + strconv.Itoa(opts.ReadCacheKiB)
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range []string{"PRAGMA journal_mode=WAL", "PRAGMA mmap_size=" + strconv.FormatInt(opts.MmapBytes, 10)} {
+		// auto_vacuum takes effect only on a new, empty database (before
+		// its first table), whichever connection creates that.
+		for _, p := range []string{"PRAGMA auto_vacuum=INCREMENTAL", "PRAGMA journal_mode=WAL", "PRAGMA mmap_size=" + strconv.FormatInt(opts.MmapBytes, 10)} {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
@@ -312,6 +337,11 @@ func (s *Store) init() error {
 			return openFault(s.path, "creating the schema", err)
 		}
 	}
+	var av int
+	if err := s.db.QueryRow("PRAGMA auto_vacuum").Scan(&av); err != nil {
+		return openFault(s.path, "reading auto_vacuum", err)
+	}
+	s.incrementalVacuum = av == 2
 	var rows []orm.Params
 	if _, err := o.Raw(`SELECT key, value FROM meta`).Values(&rows); err != nil {
 		return openFault(s.path, "reading the meta table", err)
