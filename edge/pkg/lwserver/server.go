@@ -177,6 +177,7 @@ func (s *Server) newListenerSet(h http.Handler, name string, addrs []string) *li
 		IdleTimeout:       lim.IdleTimeout.Duration,
 		MaxHeaderBytes:    lim.MaxHeaderBytes,
 		ConnState:         ct.ConnState,
+		ConnContext:       s.handler.ConnContext, // watch streams bound their connection's send buffer
 	}}
 }
 

@@ -95,6 +95,9 @@ type watchServer struct {
 	// pages shares the initial state's pages (and their frames) between
 	// watches that start together.
 	pages *pageCache
+	// conns are the connections carrying streams: their kernel send
+	// buffers are bounded and reported (watch_sockbuf.go).
+	conns *watchConns
 }
 
 // wait returns when no watch stream is being written any more (each has
@@ -139,6 +142,7 @@ func newWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) *watchServ
 		s.ended[r] = ended.WithLabelValues(r.String())
 	}
 	s.pages = newPageCache(h.store.List)
+	s.conns = newWatchConns(s.policy.SendBufferBytes)
 	var stopAll context.CancelFunc
 	s.stopCtx, stopAll = context.WithCancel(context.Background())
 	go func() {
@@ -146,7 +150,7 @@ func newWatchServer(h *Handler, hub *watchhub.Hub, opts WatchOptions) *watchServ
 		stopAll()
 	}()
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.streams, ended} {
+		for _, c := range append([]prometheus.Collector{s.streams, ended}, s.sendMetrics()...) {
 			if err := opts.Registerer.Register(c); err != nil {
 				klog.ErrorS(err, "lwserver: registering watch metrics")
 			}
@@ -247,7 +251,27 @@ func (s *watchServer) ServeWatch(w http.ResponseWriter, r *http.Request, req *Re
 	}()
 	reason := st.serve(start)
 	st.out.end()
+	st.release()
 	s.ended[reason].Inc()
+}
+
+// sendMetrics report the kernel send queues of the watch connections, read
+// at scrape time.
+func (s *watchServer) sendMetrics() []prometheus.Collector {
+	gauge := func(name, help string, v func(sendStats) int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return float64(v(s.conns.stats())) })
+	}
+	return []prometheus.Collector{
+		gauge("lwserver_watch_connections", "Connections carrying watch streams (HTTP/2 multiplexes several on one).",
+			func(st sendStats) int64 { return int64(st.conns) }),
+		gauge("lwserver_watch_send_queue_bytes", "Bytes in the kernel send queues of watch connections (not yet sent or acknowledged).",
+			func(st sendStats) int64 { return st.queued }),
+		gauge("lwserver_watch_send_queue_bytes_max", "Bytes in the fullest kernel send queue of a watch connection.",
+			func(st sendStats) int64 { return st.maxQueued }),
+		gauge("lwserver_watch_send_buffer_bytes", "Kernel send buffer limits of watch connections, summed (Linux reports twice SO_SNDBUF; bounded by the eviction policy's SendBufferBytes).",
+			func(st sendStats) int64 { return st.buffers }),
+	}
 }
 
 // prepare does everything that can still become an HTTP error status before

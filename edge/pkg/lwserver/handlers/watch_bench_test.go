@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -54,14 +53,23 @@ func (t *timedHub) Publish(evs []event.Event) {
 	t.hub.Publish(evs)
 }
 
-func newBenchWatchEnv(b *testing.B, pods int) (*watchEnv, *timedHub) {
+// newBenchWatchEnv seeds pods of ~4 KB and serves watches over plain
+// HTTP/1.1, or with h2 over TLS with HTTP/2 (srv.Client() speaks it).
+func newBenchWatchEnv(b *testing.B, pods int, h2 bool) (*watchEnv, *timedHub) {
 	b.Helper()
 	e := newTestEnv(b, dao.Options{})
 	hub := watchhub.New(metaclient.New(e.store), watchhub.Options{MaxWatchers: 100000})
 	th := &timedHub{hub: hub}
 	e.store.SetSubscriber(th)
 	e.h.watch = newWatchServer(e.h, hub, WatchOptions{})
-	srv := httptest.NewServer(e.h)
+	srv := httptest.NewUnstartedServer(e.h)
+	srv.Config.ConnContext = e.h.ConnContext
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	b.Cleanup(func() {
 		e.h.Stop()
 		srv.CloseClientConnections()
@@ -104,42 +112,11 @@ func cpuTime() time.Duration {
 // ADDED events (DESIGN §4 target: ≤ 1 s).
 func BenchmarkWatchInitial100(b *testing.B) {
 	const watches, pods = 100, 1000
-	e, _ := newBenchWatchEnv(b, pods)
-	c := benchClient(watches)
+	e, _ := newBenchWatchEnv(b, pods, false)
+	clients := []*http.Client{benchClient(watches)}
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
-		var wg sync.WaitGroup
-		errs := make(chan error, watches)
-		for w := 0; w < watches; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				resp, err := c.Get(e.srv.URL + "/api/v1/pods?watch=true&resourceVersion=0")
-				if err != nil {
-					errs <- err
-					return
-				}
-				defer resp.Body.Close()
-				r := bufio.NewReaderSize(resp.Body, 64<<10)
-				for n := 0; n < pods; n++ {
-					line, err := r.ReadSlice('\n')
-					for err == bufio.ErrBufferFull {
-						_, err = r.ReadSlice('\n')
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-					if n == 0 && !strings.HasPrefix(string(line), `{"type":"ADDED"`) {
-						errs <- fmt.Errorf("frame %.60q", line)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := initialWatches(clients, e.srv.URL+"/api/v1/pods?watch=true&resourceVersion=0", watches, pods, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -306,7 +283,7 @@ func (rw *rawWatch) lastRevision() int64 {
 }
 
 func benchFanout(b *testing.B, watchers int) {
-	e, th := newBenchWatchEnv(b, 100)
+	e, th := newBenchWatchEnv(b, 100, false)
 	rv := e.store.Revision()
 	addr := strings.TrimPrefix(e.srv.URL, "http://")
 	path := fmt.Sprintf("/api/v1/namespaces/ns-1/pods?watch=true&resourceVersion=%d", rv)

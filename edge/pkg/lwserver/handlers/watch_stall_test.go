@@ -31,7 +31,8 @@ func TestWatchStalledClientCutOff(t *testing.T) {
 		{"through the ResponseWriter", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			policy := watchhub.EvictionPolicy{MaxQueueEvents: 5, CutOffGrace: 200 * time.Millisecond, WriteTimeout: time.Hour}
+			const sendBuffer = 16 << 10
+			policy := watchhub.EvictionPolicy{MaxQueueEvents: 5, CutOffGrace: 200 * time.Millisecond, WriteTimeout: time.Hour, SendBufferBytes: sendBuffer}
 			e := newWatchEnv(t, dao.Options{}, watchhub.Options{Eviction: policy}, WatchOptions{NoHijack: tc.noHijack})
 			ws := e.h.watch.(*watchServer)
 
@@ -50,15 +51,32 @@ func TestWatchStalledClientCutOff(t *testing.T) {
 
 			// The client reads nothing more. Large objects fill the socket
 			// buffers, then the queue of 5 overflows.
+			// What the kernel holds for the stream stays within the bounded
+			// send buffer (Linux reports twice SO_SNDBUF) all along, plus
+			// what one write may put beyond it (TCP admits a write while
+			// the queue is below the limit: up to one 64 KiB segment over).
 			big := strings.Repeat("x", 64<<10)
+			var maxQueued int64
 			for i := 0; i < 200 && metricValue(ws.ended[endEvicted]) == 0; i++ {
 				p := pod("default", "p"+strconv.Itoa(i), nil, "n1", "Running")
 				p["metadata"].(map[string]interface{})["annotations"] = map[string]interface{}{"big": big}
 				e.put(t, p)
+				if st := ws.conns.stats(); st.conns == 1 {
+					if st.buffers > 2*sendBuffer || st.maxQueued > st.buffers+64<<10 {
+						t.Fatalf("kernel send buffer %d, queued %d: beyond 2×%d + 64 KiB", st.buffers, st.maxQueued, sendBuffer)
+					}
+					maxQueued = max(maxQueued, st.maxQueued)
+				}
+			}
+			if maxQueued == 0 {
+				t.Fatal("the stalled connection's send queue was never seen filled")
 			}
 			waitFor(t, "the stream to end as evicted", func() bool {
 				return metricValue(ws.ended[endEvicted]) == 1 && metricValue(ws.streams) == 0
 			})
+			if st := ws.conns.stats(); st.conns != 0 {
+				t.Fatalf("%d watch connections still counted after the stream ended", st.conns)
+			}
 			// The connection is closed: draining it ends (EOF or reset).
 			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 			if _, err := io.Copy(io.Discard, br); err != nil && isTimeout(err) {

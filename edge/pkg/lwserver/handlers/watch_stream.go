@@ -24,6 +24,8 @@ type stream struct {
 	cancel context.CancelFunc // ends ctx (the client went away)
 	rc     *http.ResponseController
 	out    streamOut
+	// release ends the stream's count on its connection (watchConns.add).
+	release func()
 }
 
 // begin writes the response header (200, chunked) and flushes it, so the
@@ -44,6 +46,11 @@ func (st *stream) begin() {
 	st.w.WriteHeader(http.StatusOK)
 	_ = st.rc.Flush()
 	st.out.init(st, raw)
+	conn := connOf(st.r.Context())
+	if conn == nil {
+		conn = st.out.raw // a server without Handler.ConnContext
+	}
+	st.release = st.s.conns.add(conn)
 }
 
 // cutOff is the stream's watchhub.Request.OnEvict: the hub evicted the

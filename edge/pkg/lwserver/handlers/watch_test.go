@@ -40,7 +40,9 @@ func newWatchEnv(tb testing.TB, dopts dao.Options, hopts watchhub.Options, wopts
 	hub := watchhub.New(metaclient.New(e.store), hopts)
 	e.store.SetSubscriber(hub)
 	e.h.watch = newWatchServer(e.h, hub, wopts)
-	srv := httptest.NewServer(e.h)
+	srv := httptest.NewUnstartedServer(e.h)
+	srv.Config.ConnContext = e.h.ConnContext
+	srv.Start()
 	tb.Cleanup(func() {
 		e.h.Stop()
 		srv.CloseClientConnections()

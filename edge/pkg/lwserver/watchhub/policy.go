@@ -62,7 +62,7 @@ type EvictionPolicy struct {
 const (
 	DefaultMaxQueueEvents  = 1000
 	DefaultMaxQueueBytes   = 16 << 20
-	DefaultSendBufferBytes = 64 << 10
+	DefaultSendBufferBytes = 32 << 10
 	DefaultCutOffGrace     = 2 * time.Second
 	DefaultWriteTimeout    = 30 * time.Second
 )
