@@ -187,6 +187,10 @@ type trackedConn struct {
 	once sync.Once
 }
 
+// NetConn is the accepted connection (as tls.Conn.NetConn): watch streams
+// reach the TCP socket through it to bound its send buffer.
+func (c *trackedConn) NetConn() net.Conn { return c.Conn }
+
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.t.release)
