@@ -31,7 +31,7 @@ type Config struct {
 	Modules        Modules `json:"modules"`
 }
 
-// DefaultMemoryLimitMiB is Config.MemoryLimitMiB's default: DESIGN §4's
+// DefaultMemoryLimitMiB is Config.MemoryLimitMiB's default: docs/benchmarks.md's
 // 150 MB of resident memory, less what is not Go heap. Without it the GC's
 // slack let 100 watchers at 10k pods peak at 150–240 MB (VmRSS) across runs;
 // with it ~155 MB. It costs Table lists ~30 % (still inside their target). It

@@ -36,7 +36,7 @@ func TestLoadConfigNoFile(t *testing.T) {
 	}
 }
 
-// The embedded defaults are what DESIGN §3.4–3.5 promise.
+// The embedded defaults are what docs/architecture.md §3.4–3.7 promise.
 func TestDefaultConfigValues(t *testing.T) {
 	d := DefaultConfig()
 	checks := []struct {

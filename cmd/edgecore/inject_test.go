@@ -29,7 +29,7 @@ func shortTempDir(t *testing.T) string {
 }
 
 // fakeEdgecore is a stand-in for edgecore's ingress socket: it answers
-// each line as edgecore would (DESIGN §3.5), with these test hooks on the
+// each line as edgecore would (docs/architecture.md §3.2), with these test hooks on the
 // line's text: "bad" gets an error reply, "noreply" gets none, "garbage"
 // gets a reply that is not JSON, "hang" gets no reply and the connection is
 // held open.

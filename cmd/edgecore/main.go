@@ -33,7 +33,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 )
 
-// shutdownTimeout bounds a clean shutdown (DESIGN §3.5: exit within 5 s).
+// shutdownTimeout bounds a clean shutdown (docs/architecture.md §3.7: exit within 5 s).
 const shutdownTimeout = 4500 * time.Millisecond
 
 func main() {

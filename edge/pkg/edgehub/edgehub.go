@@ -1,5 +1,5 @@
 // Package edgehub is edgecore's message ingress: a unix socket that takes
-// newline-delimited JSON messages (DESIGN §3.1), hands each to metaManager
+// newline-delimited JSON messages (docs/architecture.md §3.1), hands each to metaManager
 // through beehive, and writes exactly one reply line per message on the same
 // connection. Replies to messages for different objects may come back in any
 // order; each carries parent_msg_id = the request's msg_id.

@@ -11,7 +11,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/jsonscan"
 )
 
-// Header is the wire form of a message header (DESIGN §3.1). Unlike
+// Header is the wire form of a message header (docs/architecture.md §3.1). Unlike
 // model.MessageHeader it always writes parent_msg_id, so a reply to a line
 // that could not be parsed carries an explicit empty one.
 type Header struct {

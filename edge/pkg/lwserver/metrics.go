@@ -116,7 +116,7 @@ func (m *metrics) filter(mapper *kube.Mapper) Filter {
 }
 
 // registerConnMetrics puts a server's open and idle connection counts on
-// /metrics (DESIGN §5: everything that grows is bounded and visible).
+// /metrics (docs/reliability.md: everything that grows is bounded and visible).
 func registerConnMetrics(reg prometheus.Registerer, listener string, ct *connTracker) {
 	labels := prometheus.Labels{"listener": listener}
 	reg.MustRegister(

@@ -1,6 +1,6 @@
 // Package lwserver is the lite Kubernetes API server of edgecore: a beehive
 // module serving get, list, watch and discovery over the store metaManager
-// keeps (DESIGN §3.3), over HTTPS with authentication and local RBAC
+// keeps (docs/architecture.md §3.6), over HTTPS with authentication and local RBAC
 // (docs/security.md).
 package lwserver
 

@@ -22,7 +22,7 @@ type Config struct {
 	ContextSendModule string `json:"contextSendModule"`
 	// EventLogWindowEvents and EventLogWindowAge bound the retained event log
 	// (and tombstones): events are dropped only when older than both
-	// (DESIGN §3.5: "whichever is more").
+	// (docs/architecture.md §3.4: "whichever is more").
 	EventLogWindowEvents int             `json:"eventLogWindowEvents"`
 	EventLogWindowAge    metav1.Duration `json:"eventLogWindowAge"`
 	// EventLogWindowBytes caps the bytes the event log stores whatever the

@@ -23,7 +23,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
 )
 
-// watchBenchPod is a pod of about 4 KB (DESIGN §4's seeded pods).
+// watchBenchPod is a pod of about 4 KB (docs/benchmarks.md's seeded pods).
 func watchBenchPod(ns, name string, i int) map[string]interface{} {
 	p := pod(ns, name, map[string]interface{}{"app": fmt.Sprintf("app-%d", i%100), "tier": "web"}, "edge-1", "Running")
 	p["metadata"].(map[string]interface{})["annotations"] = map[string]interface{}{"pad": strings.Repeat("x", 3800)}
@@ -109,7 +109,7 @@ func cpuTime() time.Duration {
 
 // BenchmarkWatchInitial100: 100 concurrent watches from resourceVersion=0
 // over 1k pods of ~4 KB; one op = every watch has received all its initial
-// ADDED events (DESIGN §4 target: ≤ 1 s).
+// ADDED events (docs/benchmarks.md target: ≤ 1 s).
 func BenchmarkWatchInitial100(b *testing.B) {
 	const watches, pods = 100, 1000
 	e, _ := newBenchWatchEnv(b, pods, false)
