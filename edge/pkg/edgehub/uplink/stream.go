@@ -66,6 +66,8 @@ type stream struct {
 	hooks   streamHooks
 	// rv is the resourceVersion to watch from; "" = list first.
 	rv string
+	// lastWarned is the last refusal logged at warning level.
+	lastWarned string
 }
 
 // run lists and watches until ctx ends.
@@ -106,7 +108,15 @@ func (s *stream) report(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	klog.V(2).Infof("uplink: %s: %v", s.sel, err)
+	// A refusal (403, 404: a missing right or resource) repeats until an
+	// operator acts: say it once at warning level; transport errors are
+	// the checker's business.
+	if msg := err.Error(); apierrors.ReasonForError(err) != metav1.StatusReasonUnknown && msg != s.lastWarned {
+		s.lastWarned = msg
+		klog.Warningf("uplink: %s: %v", s.sel, err)
+	} else {
+		klog.V(2).Infof("uplink: %s: %v", s.sel, err)
+	}
 	if s.hooks.result != nil {
 		s.hooks.result(err)
 	}
