@@ -76,6 +76,9 @@ func FuzzUnescape(f *testing.F) {
 		wantErr := json.Unmarshal(quoted, &want) != nil
 		e := encoder{in: quoted}
 		got, err := e.str()
+		if err == nil && e.i != len(quoted) {
+			err = e.errorf("string ends before the input") // s holds a quote
+		}
 		if wantErr != (err != nil) {
 			t.Fatalf("%q: encoding/json error %v, ours %v", s, wantErr, err)
 		}
