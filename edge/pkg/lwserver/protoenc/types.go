@@ -11,7 +11,7 @@
 // generated marshalers write (zero values of non-pointer fields may be left
 // out, map entries keep the JSON's order), which protobuf decoders do not
 // tell apart. Kinds outside the scheme (custom resources) have no protobuf
-// form, as in kube-apiserver.
+// form, as in kube-apiserver (docs/architecture.md, "What lwserver serves").
 package protoenc
 
 import (
