@@ -183,5 +183,3 @@ func procRSS(t *testing.T, pid int) int64 {
 	}
 	return 0
 }
-
-func mib(n int64) float64 { return float64(n) / (1 << 20) }
