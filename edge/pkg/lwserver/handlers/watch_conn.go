@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -36,6 +37,7 @@ import (
 type streamOut struct {
 	st      *stream
 	raw     net.Conn // the hijacked connection; nil: through st.w
+	writev  bool     // raw takes a batch in one writev
 	timeout time.Duration
 
 	iov     net.Buffers // pending pieces; with raw, iov[0] is the chunk header
@@ -95,6 +97,9 @@ func (o *streamOut) init(st *stream, hijack bool) {
 		// are none (the header was flushed).
 		_ = brw
 	}
+	// writev (net.Buffers.WriteTo) only reaches a plain TCP connection; a
+	// TLS connection takes one Write per piece (writePieces).
+	_, o.writev = conn.(*net.TCPConn)
 	o.cutMu.Lock()
 	o.raw, o.ready = conn, true
 	if !o.cutAt.IsZero() {
@@ -235,11 +240,7 @@ func (o *streamOut) writeOut(last bool) {
 		return
 	}
 	if o.raw == nil {
-		for _, b := range o.iov[1:] {
-			if _, o.err = o.st.w.Write(b); o.err != nil {
-				break
-			}
-		}
+		o.err = writePieces(o.st.w, o.iov[1:])
 		if o.err == nil {
 			o.err = o.st.rc.Flush()
 		}
@@ -265,12 +266,58 @@ func (o *streamOut) writeOut(last bool) {
 		vec = append(vec, chunkTerminate)
 	}
 	o.vec = vec[:0]
-	// A field, not a local: WriteTo takes its address (it would escape).
-	o.wv = vec
-	_, o.err = o.wv.WriteTo(o.raw)
-	o.wv = nil
+	if o.writev {
+		// A field, not a local: WriteTo takes its address (it would escape).
+		o.wv = vec
+		_, o.err = o.wv.WriteTo(o.raw)
+		o.wv = nil
+	} else {
+		o.err = writePieces(o.raw, vec)
+	}
 	clear(o.vec[:cap(o.vec)])
 	o.reset()
+}
+
+// gatherSize is how many bytes writePieces gathers per Write: a TLS
+// record's worth (16 KiB), so a stream blocked on a stalled client pins no
+// more than that beside what TLS itself holds.
+const gatherSize = 16 << 10
+
+// gatherBuffers are writePieces' buffers, shared between streams and held
+// only while a Write is in progress.
+var gatherBuffers = sync.Pool{New: func() any { b := make([]byte, 0, gatherSize); return &b }}
+
+// writePieces writes pieces to w. Without writev (TLS, HTTP/2 and HTTP/1.1
+// ResponseWriters) each Write is a TLS record, an HTTP/2 frame hand-off to
+// the connection's writer, or a system call: small pieces are gathered into
+// writes of gatherSize; a piece that large is written as it is.
+func writePieces(w io.Writer, pieces [][]byte) error {
+	bp := gatherBuffers.Get().(*[]byte)
+	flat := (*bp)[:0]
+	defer func() {
+		*bp = flat[:0]
+		gatherBuffers.Put(bp)
+	}()
+	for _, b := range pieces {
+		if len(flat) > 0 && len(flat)+len(b) > gatherSize {
+			if _, err := w.Write(flat); err != nil {
+				return err
+			}
+			flat = flat[:0]
+		}
+		if len(b) >= gatherSize {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			continue
+		}
+		flat = append(flat, b...)
+	}
+	if len(flat) > 0 {
+		_, err := w.Write(flat)
+		return err
+	}
+	return nil
 }
 
 func (o *streamOut) reset() {
