@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/edgecore/edgecore/edge/pkg/edgehub"
+	"github.com/edgecore/edgecore/edge/pkg/edgehub/uplink"
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
@@ -129,85 +130,33 @@ type apiServer interface {
 
 // serve runs edgecore until SIGINT or SIGTERM.
 func serve(cfg Config) error {
-	dir, err := filepath.Abs(cfg.DataDir)
+	dir, err := prepareDataDir(cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return dao.DataDirFault(dir, err)
-	}
-	klog.Infof("edgecore: data dir %s", dir)
 	cfg.DataDir = dir
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	mc := cfg.Modules.MetaManager
-	store, err := dao.Open(filepath.Join(dir, "edgecore.db"), dao.Options{
-		WindowEvents: mc.EventLogWindowEvents,
-		WindowAge:    mc.EventLogWindowAge.Duration,
-		WindowBytes:  mc.EventLogWindowBytes,
-		StartupCheck: dao.CheckMode(mc.StartupCheck),
-		MaxBatch:     mc.MaxBatch,
-	})
+	store, err := openStore(dir, cfg.Modules.MetaManager)
 	if err != nil {
-		return fmt.Errorf("cannot use the store: %w", err)
+		return err
 	}
 	closeStore := func() {
 		if err := store.Close(); err != nil {
 			klog.Errorf("edgecore: close store: %v", err)
 		}
 	}
-	mapper := kube.NewMapper()
-	mm, err := metamanager.New(store, mapper, mc)
+	r, err := build(cfg, store)
 	if err != nil {
 		closeStore()
 		return err
 	}
-	hub := edgehub.New(cfg.Modules.EdgeHub, filepath.Join(dir, edgehub.SocketName))
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	// The API server is built (and its hub subscribed) before any message
-	// can be committed, so watchers miss nothing.
-	up, err := newUplink(cfg, dir, mm, store, reg)
-	if err != nil {
+	if err := r.start(); err != nil {
 		closeStore()
 		return err
-	}
-	api, apiModule, err := newAPIServer(cfg, mapper, store, reg, up)
-	if err != nil {
-		closeStore()
-		return err
-	}
-
-	core.Register(mm)
-	core.Register(hub)
-	if apiModule != nil {
-		core.Register(apiModule)
-	}
-	// Our own start: every module's channel exists before any module runs,
-	// so no message is sent to a module that is not registered yet.
-	// (beehive's core.Run would also install its own signal handling.)
-	beehiveContext.InitContext([]string{common.MsgCtxTypeChannel})
-	mods := core.GetModules()
-	for name, mi := range mods {
-		beehiveContext.AddModule(&common.ModuleInfo{ModuleName: name, ModuleType: common.MsgCtxTypeChannel})
-		beehiveContext.AddModuleGroup(name, mi.GetModule().Group())
-	}
-	if hub.Enable() {
-		if err := hub.Listen(); err != nil {
-			closeStore()
-			return err
-		}
-	}
-	for name, mi := range mods {
-		klog.Infof("edgecore: starting module %s", name)
-		go mi.GetModule().Start()
-	}
-	if up != nil {
-		up.Start()
 	}
 	klog.Infof("edgecore: ready (revision %d)", store.Revision())
 
@@ -219,26 +168,122 @@ func serve(cfg Config) error {
 		klog.Flush()
 		os.Exit(1)
 	}()
+	r.stop()
+	// Last, close the database (commits anything still queued).
+	closeStore()
+	klog.Info("edgecore: stopped")
+	return nil
+}
+
+// prepareDataDir makes the data directory absolute and creates it (0700).
+func prepareDataDir(dataDir string) (string, error) {
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", dao.DataDirFault(dir, err)
+	}
+	klog.Infof("edgecore: data dir %s", dir)
+	return dir, nil
+}
+
+// openStore opens <dir>/edgecore.db with metaManager's store settings.
+func openStore(dir string, mc metamanager.Config) (*dao.Store, error) {
+	store, err := dao.Open(filepath.Join(dir, "edgecore.db"), dao.Options{
+		WindowEvents: mc.EventLogWindowEvents,
+		WindowAge:    mc.EventLogWindowAge.Duration,
+		WindowBytes:  mc.EventLogWindowBytes,
+		StartupCheck: dao.CheckMode(mc.StartupCheck),
+		MaxBatch:     mc.MaxBatch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the store: %w", err)
+	}
+	return store, nil
+}
+
+// running is edgecore's set of modules, built over one open store.
+type running struct {
+	mm        *metamanager.MetaManager
+	hub       *edgehub.Hub
+	up        *uplink.Uplink
+	api       apiServer
+	apiModule core.Module
+}
+
+// build makes every module over store. The API server is built (and its
+// hub subscribed) before any message can be committed, so watchers miss
+// nothing.
+func build(cfg Config, store *dao.Store) (*running, error) {
+	dir := cfg.DataDir
+	mapper := kube.NewMapper()
+	mm, err := metamanager.New(store, mapper, cfg.Modules.MetaManager)
+	if err != nil {
+		return nil, err
+	}
+	r := &running{mm: mm, hub: edgehub.New(cfg.Modules.EdgeHub, filepath.Join(dir, edgehub.SocketName))}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if r.up, err = newUplink(cfg, dir, mm, store, reg); err != nil {
+		return nil, err
+	}
+	if r.api, r.apiModule, err = newAPIServer(cfg, mapper, store, reg, r.up); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// start registers and starts the modules. Our own start: every module's
+// channel exists before any module runs, so no message is sent to a module
+// that is not registered yet (beehive's core.Run would also install its own
+// signal handling).
+func (r *running) start() error {
+	core.Register(r.mm)
+	core.Register(r.hub)
+	if r.apiModule != nil {
+		core.Register(r.apiModule)
+	}
+	beehiveContext.InitContext([]string{common.MsgCtxTypeChannel})
+	mods := core.GetModules()
+	for name, mi := range mods {
+		beehiveContext.AddModule(&common.ModuleInfo{ModuleName: name, ModuleType: common.MsgCtxTypeChannel})
+		beehiveContext.AddModuleGroup(name, mi.GetModule().Group())
+	}
+	if r.hub.Enable() {
+		if err := r.hub.Listen(); err != nil {
+			return err
+		}
+	}
+	for name, mi := range mods {
+		klog.Infof("edgecore: starting module %s", name)
+		go mi.GetModule().Start()
+	}
+	if r.up != nil {
+		r.up.Start()
+	}
+	return nil
+}
+
+// stop shuts the modules down in the order that loses nothing, within
+// shutdownTimeout.
+func (r *running) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	// 1. Stop taking messages; every message already read is committed and
 	//    answered before the connections close.
-	if err := hub.Shutdown(ctx); err != nil {
+	if err := r.hub.Shutdown(ctx); err != nil {
 		klog.Errorf("edgecore: ingress shutdown: %v", err)
 	}
-	if up != nil {
-		up.Stop() // what it handed to metaManager is still applied below
+	if r.up != nil {
+		r.up.Stop() // what it handed to metaManager is still applied below
 	}
 	// 2. Nothing is in flight any more: stop the workers.
-	mm.Stop()
+	r.mm.Stop()
 	// 3. End watch streams cleanly and stop serving.
-	if api != nil {
-		if err := api.Shutdown(ctx); err != nil {
+	if r.api != nil {
+		if err := r.api.Shutdown(ctx); err != nil {
 			klog.Errorf("edgecore: lwserver shutdown: %v", err)
 		}
 	}
-	// 4. Close the database (commits anything still queued).
-	closeStore()
-	klog.Info("edgecore: stopped")
-	return nil
 }
