@@ -190,11 +190,13 @@ func (s *Store) writerLoop() {
 	batch := make([]*request, 0, s.opts.MaxBatch)
 	for {
 		if compactBacklog {
-			// Writes first; compact in small chunks when idle.
+			// Compact in small chunks, one between groups: under sustained
+			// writes the queue is never empty, and compacting only when
+			// idle let the event log (and edgecore.db) grow without bound
+			// (docs/reliability.md "Storage bounds", the soak).
 			select {
 			case r := <-s.reqs:
 				s.runBatch(s.collect(batch[:0], r))
-				continue
 			case <-s.quit:
 				s.drain(batch)
 				return
