@@ -72,3 +72,15 @@ func fileSize(p string) (int64, error) {
 // EventLogWindowBytes is the event log's byte cap in effect (Options.WindowBytes
 // after defaults; < 0 = none).
 func (s *Store) EventLogWindowBytes() int64 { return s.opts.WindowBytes }
+
+// countEventBytes adds the meta row the event-log byte triggers keep, for
+// a store created before them: one scan of the events, once (a row that
+// exists is left alone, so a normal start reads nothing).
+func (s *Store) countEventBytes() error {
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM meta WHERE key='event_bytes'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := s.db.Exec(`INSERT OR IGNORE INTO meta (key, value) SELECT 'event_bytes', ifnull(sum(` + eventBytesExpr("") + `), 0) FROM events`)
+	return err
+}

@@ -202,10 +202,9 @@ var schemaSQL = []string{
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ` + strconv.Itoa(schemaVersion) + `)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('compacted', 0)`,
-	// The event log's bytes, for its byte cap (compact.go): counted once
-	// for a store that predates the count, then kept by triggers in the
-	// transaction that inserts or deletes an event.
-	`INSERT OR IGNORE INTO meta (key, value) SELECT 'event_bytes', ifnull(sum(` + eventBytesExpr("") + `), 0) FROM events`,
+	// The event log's bytes, for its byte cap (compact.go): kept by
+	// triggers in the transaction that inserts or deletes an event (a store
+	// that predates the count gets it counted once: countEventBytes).
 	`CREATE TRIGGER IF NOT EXISTS events_bytes_ins AFTER INSERT ON events BEGIN
 		UPDATE meta SET value = value + ` + eventBytesExpr("NEW.") + ` WHERE key = 'event_bytes'; END`,
 	`CREATE TRIGGER IF NOT EXISTS events_bytes_del AFTER DELETE ON events BEGIN
@@ -336,6 +335,9 @@ func (s *Store) init() error {
 		if _, err := o.Raw(q).Exec(); err != nil {
 			return openFault(s.path, "creating the schema", err)
 		}
+	}
+	if err := s.countEventBytes(); err != nil {
+		return openFault(s.path, "counting the event log's bytes", err)
 	}
 	var av int
 	if err := s.db.QueryRow("PRAGMA auto_vacuum").Scan(&av); err != nil {
