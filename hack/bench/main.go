@@ -604,6 +604,9 @@ func (b *bench) setWatchCells(res *results, key, lkey string, col int, wr watchP
 	if lkey == "" {
 		return
 	}
+	if wr.latNA == "" && len(wr.lastLat) == 0 {
+		wr.latNA = "failed: no update reached every watcher; " + wr.latNote
+	}
 	if wr.latNA != "" {
 		res.set(lkey, col, cell{na: wr.latNA})
 		return
