@@ -24,6 +24,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/edgecore/edgecore/edge/pkg/kube"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/openapi"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/protoenc"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	Ready func() error
 	// Version overrides the /version document (zero: DefaultVersion()).
 	Version version.Info
+	// OpenAPI is where built-in kinds' OpenAPI documents come from before
+	// the built-in fallback (kube-apiserver v1.37.2's, compiled in): e.g. a
+	// cluster's documents stored by the uplink. nil: the fallback only.
+	OpenAPI openapi.Source
 	// Hub feeds watch streams; nil answers watch requests with 405.
 	Hub *watchhub.Hub
 	// Watch tunes the watch server (zero: its defaults); used with Hub.
@@ -66,6 +71,9 @@ type Handler struct {
 	ready  func() error
 	ver    version.Info
 	writes Writes
+	// openapi builds /openapi/v2 and /openapi/v3 from Config.OpenAPI, the
+	// built-in fallback and the stored CRDs.
+	openapi *openapi.Service
 
 	scheme   *runtime.Scheme
 	factory  serializer.CodecFactory
@@ -128,6 +136,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.ver.GitVersion == "" {
 		h.ver = DefaultVersion()
 	}
+	h.openapi = openapi.NewService(cfg.OpenAPI, openapi.NewBuiltin(kube.NewMapper().Resources()))
 	h.scheme = newScheme()
 	h.factory = serializer.NewCodecFactory(h.scheme)
 	h.codecs = newSerializerSet(h.factory, MediaTypeJSON, MediaTypeYAML, MediaTypeProtobuf)
@@ -292,7 +301,7 @@ func (h *Handler) serveNonResource(w http.ResponseWriter, r *http.Request) {
 		h.writeJSONValue(w, r, http.StatusOK, h.ver)
 		return
 	}
-	if h.serveDiscovery(w, r, p) {
+	if h.serveDiscovery(w, r, p) || h.serveOpenAPI(w, r, p) {
 		return
 	}
 	h.WriteError(w, r, errNotFoundPath())
