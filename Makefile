@@ -9,7 +9,7 @@ ADDRESS  ?= 127.0.0.1:10550
 # The test suite's timeout; CI allows far more, the suite should need far less.
 TEST_TIMEOUT ?= 25m
 
-.PHONY: soak all build kubectl kube-tools run test unit vet fuzz bench bench-smoke clean
+.PHONY: soak all build kubectl kube-tools openapi-defs run test unit vet fuzz bench bench-smoke clean
 
 all: build
 
@@ -26,6 +26,12 @@ $(BIN)/kubectl: hack/tools/go.mod hack/tools/go.sum hack/tools/kubectl/main.go
 # the uplink tests and make bench's side-by-side baseline. The cold build takes
 # ~20 minutes on 2 cores, seconds once Go's build cache holds it: build once
 # into bin/ and reuse it in every test of the run.
+# Regenerates the built-in OpenAPI definitions lwserver embeds (kube-apiserver
+# v1.37.2's, from k8s.io/kubernetes/pkg/generated/openapi in hack/tools/kube).
+# They are committed: run this only when the pinned Kubernetes version moves.
+openapi-defs:
+	cd hack/tools/kube && $(GO) run ./openapi-defs $(CURDIR)/edge/pkg/lwserver/openapi/builtin
+
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/etcd
 kube-tools: $(KUBE_TOOLS)
 $(BIN)/kube-apiserver: hack/tools/kube/go.mod hack/tools/kube/go.sum hack/tools/kube/kube-apiserver/main.go

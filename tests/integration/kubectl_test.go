@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,18 +51,14 @@ func newKubectl(t *testing.T, e *Edgecore) *kubectl {
 
 func (k *kubectl) run(args ...string) string {
 	k.t.Helper()
-	all := append([]string{"--kubeconfig", k.kcfg, "--cache-dir", k.cacheDir, "--request-timeout", "20s"}, args...)
-	cmd := exec.Command(k.bin, all...)
-	cmd.Env = append(os.Environ(), "HOME="+filepath.Dir(k.kcfg), "KUBECONFIG="+k.kcfg)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		k.t.Fatalf("kubectl %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	stdout, stderr, err := k.try(args...)
+	if err != nil {
+		k.t.Fatalf("kubectl %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout, stderr)
 	}
-	if s := stderr.String(); strings.Contains(s, "error") || strings.Contains(s, "couldn't get") {
-		k.t.Fatalf("kubectl %s wrote errors:\n%s", strings.Join(args, " "), s)
+	if strings.Contains(stderr, "error") || strings.Contains(stderr, "couldn't get") {
+		k.t.Fatalf("kubectl %s wrote errors:\n%s", strings.Join(args, " "), stderr)
 	}
-	return stdout.String()
+	return stdout
 }
 
 // fields splits the lines of kubectl's table output into columns.

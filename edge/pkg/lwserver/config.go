@@ -56,6 +56,10 @@ type Config struct {
 	BookmarkInterval metav1.Duration `json:"bookmarkInterval"`
 	// MaxRequestBodyBytes bounds request bodies (413 beyond).
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes"`
+	// PodLogDir is the root of the node's container logs in kubelet's layout
+	// (<dir>/<namespace>_<pod>_<uid>/<container>/<restart>.log), read for
+	// pods/log. Zero: /var/log/pods.
+	PodLogDir string `json:"podLogDir,omitempty"`
 }
 
 // TLSConfig is the serving side of TLS (docs/security.md).

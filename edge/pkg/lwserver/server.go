@@ -111,13 +111,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, deps: deps, served: make(chan struct{})}
 	h, err := handlers.New(handlers.Config{
-		Mapper: deps.Mapper,
-		Store:  deps.Store,
-		Tables: deps.Tables,
-		Ready:  s.ready,
-		Hub:    deps.Hub,
-		Watch:  handlers.WatchOptions{Registerer: deps.Registry},
-		Writes: deps.Writes,
+		Mapper:    deps.Mapper,
+		Store:     deps.Store,
+		Tables:    deps.Tables,
+		Ready:     s.ready,
+		Hub:       deps.Hub,
+		Watch:     handlers.WatchOptions{Registerer: deps.Registry},
+		Writes:    deps.Writes,
+		PodLogDir: cfg.PodLogDir,
 	})
 	if err != nil {
 		return nil, err

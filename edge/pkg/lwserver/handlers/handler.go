@@ -54,6 +54,9 @@ type Config struct {
 	// the built-in fallback (kube-apiserver v1.37.2's, compiled in): e.g. a
 	// cluster's documents stored by the uplink. nil: the fallback only.
 	OpenAPI openapi.Source
+	// PodLogDir is the root of the node's container logs in kubelet's
+	// layout, read for pods/log (zero: DefaultPodLogDir, /var/log/pods).
+	PodLogDir string
 	// Hub feeds watch streams; nil answers watch requests with 405.
 	Hub *watchhub.Hub
 	// Watch tunes the watch server (zero: its defaults); used with Hub.
@@ -74,6 +77,8 @@ type Handler struct {
 	// openapi builds /openapi/v2 and /openapi/v3 from Config.OpenAPI, the
 	// built-in fallback and the stored CRDs.
 	openapi *openapi.Service
+	// podLogDir is Config.PodLogDir or its default.
+	podLogDir string
 
 	scheme   *runtime.Scheme
 	factory  serializer.CodecFactory
@@ -136,6 +141,10 @@ func New(cfg Config) (*Handler, error) {
 	if h.ver.GitVersion == "" {
 		h.ver = DefaultVersion()
 	}
+	h.podLogDir = cfg.PodLogDir
+	if h.podLogDir == "" {
+		h.podLogDir = DefaultPodLogDir
+	}
 	h.openapi = openapi.NewService(cfg.OpenAPI, openapi.NewBuiltin(kube.NewMapper().Resources()))
 	h.scheme = newScheme()
 	h.factory = serializer.NewCodecFactory(h.scheme)
@@ -190,6 +199,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !info.IsResourceRequest || info.Resource == "" {
 		h.serveNonResource(w, r)
+		return
+	}
+	if h.serveSubresource(w, r, info) {
 		return
 	}
 	switch info.Verb {

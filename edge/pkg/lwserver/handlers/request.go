@@ -103,7 +103,7 @@ func (h *Handler) resolveResource(info *request.RequestInfo) (res kube.Resource,
 	case res.Namespaced && ns == "" && name != "":
 		// no /api/v1/pods/{name} route
 		return res, "", "", "", errNotFoundPath()
-	case sub != "" && sub != "status":
+	case sub != "" && sub != "status" && !(gvr.Group == "" && (objectSubresources[gvr.Resource][sub] || createSubresources[gvr.Resource][sub])):
 		return res, "", "", "", errNotFoundPath()
 	}
 	return res, ns, name, sub, nil
