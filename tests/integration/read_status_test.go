@@ -42,7 +42,7 @@ func TestReadStatusCodes(t *testing.T) {
 		{"404 resource", "GET", "/api/v1/nopes", nil, nil, 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
 		{"404 scope", "GET", "/api/v1/namespaces/default/nodes", nil, nil, 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
 		{"404 group", "GET", "/apis/nope.io/v1/things", nil, nil, 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
-		{"404 openapi", "GET", "/openapi/v2", nil, nil, 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
+		{"404 openapi group-version", "GET", "/openapi/v3/apis/nope.example.com/v1", nil, nil, 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
 		{"405 create", "POST", "/api/v1/namespaces/default/pods", strings.NewReader("{}"), []string{"Content-Type", "application/json"}, 405, metav1.StatusReasonMethodNotAllowed, "the server does not allow this method on the requested resource"},
 		{"405 update", "PUT", "/api/v1/namespaces/default/pods/redis-0", strings.NewReader("{}"), []string{"Content-Type", "application/json"}, 405, metav1.StatusReasonMethodNotAllowed, "(update pods redis-0)"},
 		{"405 patch", "PATCH", "/api/v1/namespaces/default/pods/redis-0", strings.NewReader("{}"), []string{"Content-Type", "application/merge-patch+json"}, 405, metav1.StatusReasonMethodNotAllowed, "(patch pods redis-0)"},

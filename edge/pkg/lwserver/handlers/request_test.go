@@ -44,7 +44,9 @@ func TestPaths(t *testing.T) {
 		{"/api/v1/namespaces/empty/pods", 200, "PodList", 0, `"items":[]`},
 		{"/api/v1/namespaces/default/pods/a", 200, "Pod", -1, ""},
 		{"/api/v1/namespaces/default/pods/a/status", 200, "Pod", -1, ""},
-		{"/api/v1/namespaces/default/pods/a/log", 404, "", 0, "the server could not find the requested resource"},
+		{"/api/v1/namespaces/default/pods/a/log", 400, "", 0, `container \"c\" in pod \"a\" has no log on this node`},
+		{"/api/v1/namespaces/default/pods/a/nosuch", 404, "", 0, "the server could not find the requested resource"},
+		{"/api/v1/namespaces/default/pods/missing/log", 404, "", 0, `pods \"missing\" not found`},
 		{"/api/v1/namespaces/other/pods/a", 404, "", 0, `pods \"a\" not found`},
 		{"/api/v1/pods/a", 404, "", 0, "the server could not find the requested resource"},
 		{"/api/v1/nodes", 200, "NodeList", 1, ""},
@@ -62,8 +64,8 @@ func TestPaths(t *testing.T) {
 		{"/apis/devices.example.com/v1alpha1/namespaces/default/devices/d1", 200, "Device", -1, ""},
 		{"/apis/apiextensions.k8s.io/v1/customresourcedefinitions", 200, "CustomResourceDefinitionList", 1, ""},
 		{"/apis/nope.example.com/v1/things", 404, "", 0, "the server could not find the requested resource"},
-		{"/openapi/v2", 404, "", 0, "the server could not find the requested resource"},
-		{"/openapi/v3", 404, "", 0, "the server could not find the requested resource"},
+		{"/openapi/v3/apis/nope/v1", 404, "", 0, "the server could not find the requested resource"},
+		{"/openapi/v4", 404, "", 0, "the server could not find the requested resource"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			w := e.do(t, http.MethodGet, tc.path)
