@@ -13,6 +13,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/handlers"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/openapi"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/dao"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
@@ -56,6 +57,7 @@ func newAPIServer(cfg Config, mapper *kube.Mapper, store *dao.Store, reg *promet
 	deps := lwserver.Deps{Mapper: mapper, Store: metaclient.New(store), Hub: hub, Registry: reg, DataDir: cfg.DataDir, Health: store}
 	if up != nil {
 		deps.Writes = uplinkWrites{up}
+		deps.OpenAPI = openapi.NewDir(up.DocsDir())
 	}
 	srv, err := lwserver.New(lc, deps)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/edgecore/edgecore/edge/pkg/kube"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/auth"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/handlers"
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/openapi"
 	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/event"
 	"github.com/edgecore/edgecore/edge/pkg/metamanager/metaclient"
@@ -51,6 +52,9 @@ type Deps struct {
 	// Writes forwards writes to the cloud (the uplink); nil answers them
 	// with 405 MethodNotAllowed.
 	Writes handlers.Writes
+	// OpenAPI supplies the cluster's own OpenAPI documents (stored by the
+	// uplink); nil: the built-in definitions only.
+	OpenAPI openapi.Source
 }
 
 // StoreHealth is what /readyz needs of the store (cmd/edgecore wires
@@ -118,6 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		Hub:       deps.Hub,
 		Watch:     handlers.WatchOptions{Registerer: deps.Registry},
 		Writes:    deps.Writes,
+		OpenAPI:   deps.OpenAPI,
 		PodLogDir: cfg.PodLogDir,
 	})
 	if err != nil {

@@ -149,6 +149,10 @@ func (u *Uplink) Stop() {
 	u.wg.Wait()
 }
 
+// DocsDir is where the cloud's documents (issuer keys, discovery, OpenAPI)
+// are copied: the document at URL path P is <DocsDir>/P.json.
+func (u *Uplink) DocsDir() string { return u.cfg.DocsDir }
+
 // Online reports the server checker's state.
 func (u *Uplink) Online() bool { return u.checker.Online() }
 
