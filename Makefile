@@ -53,6 +53,7 @@ run: build kubectl
 
 vet:
 	$(GO) vet ./...
+	$(GO) run ./hack/funclen ./cmd ./edge
 	@out=$$(gofmt -l cmd edge hack internal tests 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 unit:

@@ -344,6 +344,15 @@ func (s *Store) init() error {
 		return openFault(s.path, "reading auto_vacuum", err)
 	}
 	s.incrementalVacuum = av == 2
+	if err := s.loadMeta(); err != nil {
+		return err
+	}
+	return s.openWriter()
+}
+
+// loadMeta reads the schema version and the revisions from the meta table.
+func (s *Store) loadMeta() error {
+	o := s.orm
 	var rows []orm.Params
 	if _, err := o.Raw(`SELECT key, value FROM meta`).Values(&rows); err != nil {
 		return openFault(s.path, "reading the meta table", err)
@@ -374,7 +383,12 @@ func (s *Store) init() error {
 	if maxEv.Valid && maxEv.Int64 > s.rev.Load() {
 		s.rev.Store(maxEv.Int64)
 	}
+	return nil
+}
 
+// openWriter opens the writer's own connection, its prepared statements,
+// the watch on the store's files and the checkpointer.
+func (s *Store) openWriter() error {
 	c, err := s.wdb.Conn(context.Background())
 	if err != nil {
 		return err

@@ -490,6 +490,25 @@ func setResourceVersion(obj map[string]interface{}, rev int64) {
 	md["resourceVersion"] = strconv.FormatInt(rev, 10)
 }
 
+// storedBytes is req's object as stored at revision rev: its prepared bytes
+// (or, without them, its Object encoded here) with rev spliced in as
+// metadata.resourceVersion.
+func storedBytes(req PutRequest, rev int64) ([]byte, error) {
+	if req.Data != nil {
+		return spliceRevision(req.Data, req.RVOffset, rev)
+	}
+	enc, off, err := EncodeObject(req.Object)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s %s/%s: %w", req.Kind, req.Namespace, req.Name, err)
+	}
+	data, err := spliceRevision(enc, off, rev)
+	if err != nil {
+		return nil, err
+	}
+	setResourceVersion(req.Object, rev)
+	return data, nil
+}
+
 func (t *writeTx) Put(req PutRequest) (Stored, error) {
 	if err := t.check(); err != nil {
 		return Stored{}, err
@@ -514,20 +533,9 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 		}
 	}
 	rev := t.rev + 1
-	var data []byte
-	if req.Data != nil {
-		if data, err = spliceRevision(req.Data, req.RVOffset, rev); err != nil {
-			return Stored{}, err
-		}
-	} else {
-		enc, off, err := EncodeObject(req.Object)
-		if err != nil {
-			return Stored{}, fmt.Errorf("encode %s %s/%s: %w", req.Kind, req.Namespace, req.Name, err)
-		}
-		if data, err = spliceRevision(enc, off, rev); err != nil {
-			return Stored{}, err
-		}
-		setResourceVersion(req.Object, rev)
+	data, err := storedBytes(req, rev)
+	if err != nil {
+		return Stored{}, err
 	}
 	labelsRaw, fieldsRaw := req.LabelsJSON, req.FieldsJSON
 	if labelsRaw == nil {
