@@ -204,9 +204,6 @@ func (s *Server) Enable() bool { return s.cfg.Enable }
 // Handler is the full chain, for in-process tests.
 func (s *Server) Handler() http.Handler { return s.chain }
 
-// Handlers is the router (for the watch handler's wiring and tests).
-func (s *Server) Handlers() *handlers.Handler { return s.handler }
-
 // KubeconfigPath is where the admin kubeconfig is written.
 func (s *Server) KubeconfigPath() string { return filepath.Join(s.deps.DataDir, KubeconfigName) }
 

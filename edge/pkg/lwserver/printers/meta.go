@@ -1,7 +1,6 @@
 package printers
 
 import (
-	"encoding/json"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -90,16 +89,6 @@ func parseMeta(s *scanner, m *objMeta) {
 func (s *scanner) span() span {
 	a, b := s.raw()
 	return span{a, b}
-}
-
-// stringMap decodes a JSON object of strings (labels, annotations).
-func stringMap(b []byte) map[string]string {
-	if len(b) == 0 {
-		return nil
-	}
-	var out map[string]string
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 // time reads an RFC 3339 timestamp as metav1.Time does (zero for null, "" or
