@@ -241,7 +241,7 @@ func writeDevices(w *writer) {
 			"scope": "Namespaced",
 			"versions": list{obj{
 				"name": "v1beta1", "served": true, "storage": true,
-				"schema": obj{"openAPIV3Schema": obj{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+				"schema": obj{"openAPIV3Schema": deviceSchema()},
 				"additionalPrinterColumns": list{
 					obj{"name": "PROTOCOL", "type": "string", "jsonPath": ".spec.protocol.protocolName"},
 					obj{"name": "NODE", "type": "string", "jsonPath": ".spec.nodeName"},
@@ -271,6 +271,40 @@ func writeDevices(w *writer) {
 			dev = typed("devices.kubeedge.io/v1beta1", "Device", dev)
 		}
 		w.msg("insert", "demo/device/"+d.name, dev)
+	}
+}
+
+// deviceSchema is the Device CRD's structural schema, with the field docs
+// kubectl explain prints.
+func deviceSchema() obj {
+	str := func(desc string) obj { return obj{"type": "string", "description": desc} }
+	return obj{
+		"type":        "object",
+		"description": "Device is a physical device (sensor, camera, PLC) attached to an edge node.",
+		"properties": obj{
+			"apiVersion": obj{"type": "string"},
+			"kind":       obj{"type": "string"},
+			"metadata":   obj{"type": "object"},
+			"spec": obj{
+				"type":        "object",
+				"description": "DeviceSpec is how the device is reached and which model it is.",
+				"properties": obj{
+					"deviceModelRef": obj{"type": "object", "description": "DeviceModelRef names the DeviceModel this device is an instance of.",
+						"properties": obj{"name": str("Name of the DeviceModel.")}},
+					"nodeName": str("NodeName is the edge node the device is attached to."),
+					"protocol": obj{"type": "object", "description": "Protocol is how the node talks to the device.",
+						"properties": obj{"protocolName": str("ProtocolName is the protocol's name: modbus, onvif, opcua, …")}},
+				},
+			},
+			"status": obj{
+				"type":        "object",
+				"description": "DeviceStatus is what the device last reported.",
+				"properties": obj{
+					"twins": obj{"type": "array", "description": "Twins are the device's properties as desired and reported.",
+						"items": obj{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+				},
+			},
+		},
 	}
 }
 

@@ -49,7 +49,10 @@ func TestKubectlExplainAndApply(t *testing.T) {
 		"List of containers belonging to the pod.", "imagePullPolicy\t<string>")
 	out = k.run("explain", "devices")
 	mustHave(t, "explain devices", out, "GROUP:      devices.kubeedge.io", "KIND:       Device", "VERSION:    v1beta1",
-		"metadata\t<ObjectMeta>")
+		"metadata\t<ObjectMeta>", "Device is a physical device")
+	out = k.run("explain", "devices.spec")
+	mustHave(t, "explain devices.spec", out, "KIND:       Device", "nodeName\t<string>",
+		"NodeName is the edge node the device is attached to.", "protocol\t<Object>")
 	out = k.run("explain", "deployments.spec.strategy", "--api-version", "apps/v1")
 	mustHave(t, "explain deployments.spec.strategy", out, "GROUP:      apps", "rollingUpdate\t<RollingUpdateDeployment>")
 
