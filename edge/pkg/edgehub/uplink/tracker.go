@@ -54,6 +54,11 @@ type entry struct {
 	// the resourceVersion of the list that brought the object to the edge.
 	header  string
 	holders []int32 // ids of the streams that currently deliver it
+	// written: the node wrote it through a forwarded write and no stream
+	// delivers it yet (its by-name stream is starting). The cloud has it at
+	// a revision newer than any list the first sync may still be reading,
+	// so the reconciliation must not take it for one the cloud dropped.
+	written bool
 }
 
 func newTracker(sink Sink) *tracker {
@@ -94,6 +99,7 @@ func (t *tracker) upsert(sid int32, gvr GVR, obj *unstructured.Unstructured, lis
 	rv := obj.GetResourceVersion()
 	if sid != 0 && !slices.Contains(e.holders, sid) {
 		e.holders = append(e.holders, sid)
+		e.written = false
 	}
 	if op == model.UpdateOperation && !newer(rv, e.header) {
 		// Unchanged (or a late copy from another stream): nothing to write.
@@ -132,6 +138,9 @@ func (t *tracker) written(gvr GVR, obj *unstructured.Unstructured, done func(mod
 	rv := obj.GetResourceVersion()
 	if newer(rv, e.header) || e.header == "" {
 		e.rv, e.exact, e.header = rv, true, rv
+	}
+	if len(e.holders) == 0 {
+		e.written = true
 	}
 	t.send(gvr, k, obj, op, rv, done)
 }
@@ -228,14 +237,15 @@ func (t *tracker) dropStream(sid int32, gvr GVR) {
 }
 
 // reconcile ends the first full sync: every object no stream delivers is
-// deleted from the edge.
+// deleted from the edge, except those the node itself wrote meanwhile
+// (entry.written).
 func (t *tracker) reconcile() (deleted int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.reconciled = true
 	for _, k := range t.objs {
 		for key, e := range k.byKey {
-			if len(e.holders) == 0 {
+			if len(e.holders) == 0 && !e.written {
 				delete(k.byKey, key)
 				t.sendDelete(k, key, "")
 				deleted++

@@ -127,3 +127,27 @@ func TestTrackerSeededListRV(t *testing.T) {
 		t.Fatalf("store still at 20 (update in flight): %s, want 20 (the cloud then answers 409)", got)
 	}
 }
+
+// TestTrackerWrittenSurvivesReconcile: an object the node wrote through a
+// forwarded write while the first sync was still listing is not deleted by
+// the reconciliation (no stream holds it yet; its by-name stream is
+// starting), and a stream that then delivers it unchanged writes nothing.
+func TestTrackerWrittenSurvivesReconcile(t *testing.T) {
+	sink := &recordSink{}
+	tr := newTracker(sink)
+	tr.written(configMaps, cm("ns", "w1", "40"), nil)
+	if got := sink.take(); got != "insert ns/configmap/w1 40" {
+		t.Fatalf("written: %q", got)
+	}
+	if n := tr.reconcile(); n != 0 {
+		t.Fatalf("reconcile deleted %d (%q); the node's own write must stay", n, sink.take())
+	}
+	tr.upsert(7, configMaps, cm("ns", "w1", "40"), "41")
+	if got := sink.take(); got != "" {
+		t.Fatalf("by-name stream delivering the written object unchanged: %q", got)
+	}
+	tr.dropStream(7, configMaps)
+	if got := sink.take(); got != "delete ns/configmap/w1 " {
+		t.Fatalf("held, then dropped after the reconciliation: %q", got)
+	}
+}
