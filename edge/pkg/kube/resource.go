@@ -40,9 +40,19 @@ func (r Resource) GVK() schema.GroupVersionKind {
 	return r.GVR.GroupVersion().WithKind(r.Kind)
 }
 
-// Verbs served for every resource: edgecore is read-only until an uplink
-// exists, so discovery advertises exactly what works.
-var readVerbs = []string{"get", "list", "watch"}
+// Verbs served for every resource: reads always; the writes too when an
+// uplink forwards them to the cloud (kube-apiserver's sorted order), so
+// discovery advertises exactly what works.
+var (
+	readVerbs      = []string{"get", "list", "watch"}
+	readWriteVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+)
 
-// Verbs returns the verbs discovery advertises.
-func (r Resource) Verbs() []string { return append([]string(nil), readVerbs...) }
+// Verbs returns the verbs discovery advertises; writable: writes are
+// forwarded (an uplink is configured).
+func (r Resource) Verbs(writable bool) []string {
+	if writable {
+		return append([]string(nil), readWriteVerbs...)
+	}
+	return append([]string(nil), readVerbs...)
+}

@@ -27,9 +27,29 @@ type groupVersions struct {
 	res      map[schema.GroupVersion][]kube.Resource
 }
 
+// selfReviews are the create-only review resources lwserver answers itself
+// (kubectl auth whoami / can-i / can-i --list); discovery lists them as
+// kube-apiserver does, so clients resolve them without a warning.
+var selfReviews = []kube.Resource{
+	{GVR: schema.GroupVersionResource{Group: "authentication.k8s.io", Version: "v1", Resource: "selfsubjectreviews"}, Kind: "SelfSubjectReview", SingularName: "selfsubjectreview", BuiltIn: true},
+	{GVR: schema.GroupVersionResource{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews"}, Kind: "SelfSubjectAccessReview", SingularName: "selfsubjectaccessreview", BuiltIn: true},
+	{GVR: schema.GroupVersionResource{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectrulesreviews"}, Kind: "SelfSubjectRulesReview", SingularName: "selfsubjectrulesreview", BuiltIn: true},
+}
+
+// verbs are the verbs discovery advertises for r: create only for the self
+// reviews; reads, and writes while an uplink forwards them.
+func (h *Handler) verbs(r kube.Resource) []string {
+	for _, sr := range selfReviews {
+		if sr.GVR == r.GVR {
+			return []string{"create"}
+		}
+	}
+	return r.Verbs(h.writes != nil)
+}
+
 func (h *Handler) groupVersions() groupVersions {
 	gv := groupVersions{versions: map[string][]string{}, res: map[schema.GroupVersion][]kube.Resource{}}
-	for _, r := range h.mapper.Resources() {
+	for _, r := range append(h.mapper.Resources(), selfReviews...) {
 		g, v := r.GVR.Group, r.GVR.Version
 		vs, seen := gv.versions[g]
 		if !seen {
@@ -110,7 +130,7 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, p strin
 			ServerAddressByClientCIDRs: []metav1.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: r.Host}},
 		})
 	case p == "/api/v1":
-		h.writeObject(w, r, http.StatusOK, info, unversioned, resourceList(schema.GroupVersion{Version: "v1"}, gvs.res[schema.GroupVersion{Version: "v1"}]))
+		h.writeObject(w, r, http.StatusOK, info, unversioned, h.resourceList(schema.GroupVersion{Version: "v1"}, gvs.res[schema.GroupVersion{Version: "v1"}]))
 	case p == "/apis":
 		list := &metav1.APIGroupList{Groups: []metav1.APIGroup{}}
 		for _, g := range gvs.groups {
@@ -134,7 +154,7 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, p strin
 			h.WriteError(w, r, errNotFoundPath())
 			return true
 		}
-		h.writeObject(w, r, http.StatusOK, info, unversioned, resourceList(gv, rs))
+		h.writeObject(w, r, http.StatusOK, info, unversioned, h.resourceList(gv, rs))
 	default:
 		h.WriteError(w, r, errNotFoundPath())
 	}
@@ -152,7 +172,7 @@ func apiGroup(g string, versions []string) metav1.APIGroup {
 	return ag
 }
 
-func resourceList(gv schema.GroupVersion, rs []kube.Resource) *metav1.APIResourceList {
+func (h *Handler) resourceList(gv schema.GroupVersion, rs []kube.Resource) *metav1.APIResourceList {
 	list := &metav1.APIResourceList{GroupVersion: gv.String(), APIResources: []metav1.APIResource{}}
 	for _, r := range rs {
 		list.APIResources = append(list.APIResources, metav1.APIResource{
@@ -160,7 +180,7 @@ func resourceList(gv schema.GroupVersion, rs []kube.Resource) *metav1.APIResourc
 			SingularName: r.SingularName,
 			Namespaced:   r.Namespaced,
 			Kind:         r.Kind,
-			Verbs:        r.Verbs(),
+			Verbs:        h.verbs(r),
 			ShortNames:   r.ShortNames,
 			Categories:   r.Categories,
 		})
@@ -188,7 +208,7 @@ func (h *Handler) aggregated(gvs groupVersions, core bool) *apidiscoveryv2.APIGr
 					ResponseKind:     &metav1.GroupVersionKind{Group: g, Version: v, Kind: r.Kind},
 					Scope:            scope,
 					SingularResource: r.SingularName,
-					Verbs:            r.Verbs(),
+					Verbs:            h.verbs(r),
 					ShortNames:       r.ShortNames,
 					Categories:       r.Categories,
 				})

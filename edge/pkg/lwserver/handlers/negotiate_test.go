@@ -291,3 +291,49 @@ func TestTableJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryVerbs: discovery advertises exactly what works: reads
+// without an uplink, the write verbs too when one forwards them, and the
+// self reviews lwserver answers (create only) in their groups.
+func TestDiscoveryVerbs(t *testing.T) {
+	e := newTestEnv(t, dao.Options{})
+	cases := []struct {
+		name     string
+		writes   Writes
+		path     string
+		resource string
+		want     string
+	}{
+		{"pods, no uplink", nil, "/api/v1", "pods", "get,list,watch"},
+		{"pods, uplink", &fakeWrites{}, "/api/v1", "pods", "create,delete,deletecollection,get,list,patch,update,watch"},
+		{"deployments, uplink", &fakeWrites{}, "/apis/apps/v1", "deployments", "create,delete,deletecollection,get,list,patch,update,watch"},
+		{"whoami", nil, "/apis/authentication.k8s.io/v1", "selfsubjectreviews", "create"},
+		{"can-i", &fakeWrites{}, "/apis/authorization.k8s.io/v1", "selfsubjectaccessreviews", "create"},
+		{"can-i --list", nil, "/apis/authorization.k8s.io/v1", "selfsubjectrulesreviews", "create"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.h.writes = tc.writes
+			w := e.do(t, http.MethodGet, tc.path)
+			var rl metav1.APIResourceList
+			if err := json.Unmarshal(w.Body.Bytes(), &rl); err != nil || w.Code != 200 {
+				t.Fatalf("%d %v %s", w.Code, err, w.Body)
+			}
+			for _, r := range rl.APIResources {
+				if r.Name == tc.resource {
+					if got := strings.Join(r.Verbs, ","); got != tc.want {
+						t.Fatalf("verbs %s, want %s", got, tc.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("%s missing from %s", tc.resource, w.Body)
+		})
+	}
+	w := e.do(t, http.MethodGet, "/apis")
+	for _, g := range []string{`"name":"authentication.k8s.io"`, `"name":"authorization.k8s.io"`} {
+		if !strings.Contains(w.Body.String(), g) {
+			t.Fatalf("/apis lacks %s: %s", g, w.Body)
+		}
+	}
+}
