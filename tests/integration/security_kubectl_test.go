@@ -108,9 +108,11 @@ func TestSecurityKubectlAuth(t *testing.T) {
 		{sa, []string{"get", "/apis"}, "yes"},
 		{sa, []string{"get", "/metrics"}, "no"},
 		// Resolved through discovery (the review groups are listed), with
-		// no "the server doesn't have a resource type" warning.
-		{sa, []string{"create", "selfsubjectaccessreviews"}, "yes"},
-		{sa, []string{"create", "selfsubjectreviews.authentication.k8s.io"}, "yes"},
+		// no "the server doesn't have a resource type" warning; -A: they are
+		// cluster-scoped (kubectl warns about the kubeconfig's namespace
+		// otherwise, as it does against kube-apiserver).
+		{sa, []string{"create", "selfsubjectaccessreviews", "-A"}, "yes"},
+		{sa, []string{"create", "selfsubjectreviews.authentication.k8s.io", "-A"}, "yes"},
 	} {
 		out, errOut, code := kubectlAs(t, tc.kubeconfig, append([]string{"auth", "can-i"}, tc.args...)...)
 		wantCode := 0
