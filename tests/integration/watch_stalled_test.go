@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgecore/edgecore/edge/pkg/lwserver/watchhub"
 )
 
 // TestWatchStalledWatchersBounded: 500 watchers that never read, through the
@@ -27,7 +29,7 @@ func TestWatchStalledWatchersBounded(t *testing.T) {
 		writers     = 2
 		perWriter   = 1000 // > the default queue of 1,000 events once the sockets are full
 		pad         = 3000 // ~4 KB pods
-		sendBuffer  = 32 << 10
+		sendBuffer  = watchhub.DefaultSendBufferBytes
 		kernelBound = 2*sendBuffer + 64<<10 // per connection, see above
 		queueBytes  = 16 << 20              // the policy's default MaxQueueBytes
 	)
