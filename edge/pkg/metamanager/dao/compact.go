@@ -147,15 +147,18 @@ func (s *Store) eventBytesOver(ctx context.Context) (int64, error) {
 // file system a step at a time, on stores created with
 // auto_vacuum=INCREMENTAL (docs/reliability.md "Storage bounds").
 const (
-	// vacuumStepPages is the most pages one step returns (8 MiB): one
-	// short write transaction on the writer, between groups.
-	vacuumStepPages = 2048
-	// vacuumFreeMin: freelists smaller than this (4 MiB) are left for reuse.
-	vacuumFreeMin = 1024
+	// vacuumStepBytes is the most one step returns: one short write
+	// transaction on the writer, between groups.
+	vacuumStepBytes = 8 << 20
+	// vacuumFreeMinBytes: freelists smaller than this are left for reuse.
+	vacuumFreeMinBytes = 4 << 20
 )
 
-// vacuumStep returns up to vacuumStepPages free pages when more than a
-// quarter of the file (and more than vacuumFreeMin pages) is free, down to
+// vacuumFreeMin is vacuumFreeMinBytes in pages of this store.
+func (s *Store) vacuumFreeMin() int64 { return vacuumFreeMinBytes / s.pageSize }
+
+// vacuumStep returns up to vacuumStepBytes of free pages when more than a
+// quarter of the file (and more than vacuumFreeMinBytes) is free, down to
 // a tenth; it returns the number of pages returned.
 func (s *Store) vacuumStep(ctx context.Context) (int, error) {
 	if !s.incrementalVacuum {
@@ -169,10 +172,10 @@ func (s *Store) vacuumStep(ctx context.Context) (int, error) {
 	if err := c.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
 		return 0, fmt.Errorf("vacuum: %w", err)
 	}
-	if free < vacuumFreeMin || free*4 < pages {
+	if free < s.vacuumFreeMin() || free*4 < pages {
 		return 0, nil
 	}
-	n := min(free-pages/10, vacuumStepPages)
+	n := min(free-pages/10, vacuumStepBytes/s.pageSize)
 	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA incremental_vacuum(%d)", n)); err != nil {
 		return 0, fmt.Errorf("vacuum: %w", err)
 	}

@@ -29,30 +29,50 @@ func fillPods(tb testing.TB, s *Store, n int) {
 }
 
 // damagePages overwrites the pages [from, to) of the database file at path
-// (page size 4096) with a byte pattern, as a failing disk or a stray
-// writer would.
+// with a byte pattern, as a failing disk or a stray writer would.
 func damagePages(tb testing.TB, path string, from, to int64) {
 	tb.Helper()
+	size := filePageSize(tb, path)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	junk := []byte(strings.Repeat("\xa5", 4096))
+	junk := []byte(strings.Repeat("\xa5", int(size)))
 	for p := from; p < to; p++ {
-		if _, err := f.WriteAt(junk, p*4096); err != nil {
+		if _, err := f.WriteAt(junk, p*size); err != nil {
 			tb.Fatal(err)
 		}
 	}
 }
 
+// pageCount is the number of pages the database file at path holds.
 func pageCount(tb testing.TB, path string) int64 {
 	tb.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return fi.Size() / 4096
+	return fi.Size() / filePageSize(tb, path)
+}
+
+// filePageSize reads the page size from the database file's header (two
+// big-endian bytes at offset 16; 1 means 65536).
+func filePageSize(tb testing.TB, path string) int64 {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var h [2]byte
+	if _, err := f.ReadAt(h[:], 16); err != nil {
+		tb.Fatal(err)
+	}
+	if n := int64(h[0])<<8 | int64(h[1]); n != 1 {
+		return n
+	}
+	return 65536
 }
 
 func TestOpenRefusesDamagedStore(t *testing.T) {

@@ -86,6 +86,10 @@ type Options struct {
 	// read copies pages from the OS page cache (pread), which costs a full
 	// list of 10k pods a few ms.
 	MmapBytes int64
+	// PageSize is SQLite's page size for edgecore.db: a new store is
+	// created with it and an existing store at another size is rebuilt to
+	// it once at Open (0 = DefaultPageSize; a power of two, 512..65536).
+	PageSize int
 	// StartupCheck is the integrity check Open runs before the store is
 	// used ("" = CheckQuick; see integrity.go for what each costs).
 	StartupCheck CheckMode
@@ -127,6 +131,8 @@ type Store struct {
 	// incrementalVacuum: the database was created with
 	// auto_vacuum=INCREMENTAL, so freed pages can be returned (compact.go).
 	incrementalVacuum bool
+	// pageSize is the file's page size in bytes (after migratePageSize).
+	pageSize int64
 
 	rev       atomic.Int64 // last committed revision
 	compacted atomic.Int64
@@ -237,6 +243,12 @@ func (opts Options) withDefaults() (Options, error) {
 	if opts.ReadCacheKiB <= 0 {
 		opts.ReadCacheKiB = DefaultReadCacheKiB
 	}
+	if opts.PageSize == 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if err := checkPageSize(opts.PageSize); err != nil {
+		return opts, err
+	}
 	if opts.MmapBytes < 0 {
 		opts.MmapBytes = 0
 	}
@@ -267,9 +279,10 @@ func Open(path string, opts Options) (*Store, error) {
 	dsn := path + "?_synchronous=FULL&_busy_timeout=10000&_foreign_keys=0" +
 		"&_txlock=deferred&_stmt_cache_size=64&_cache_size=-" + strconv.Itoa(opts.ReadCacheKiB)
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		// auto_vacuum takes effect only on a new, empty database (before
-		// its first table), whichever connection creates that.
-		for _, p := range []string{"PRAGMA auto_vacuum=INCREMENTAL", "PRAGMA journal_mode=WAL", "PRAGMA mmap_size=" + strconv.FormatInt(opts.MmapBytes, 10)} {
+		// page_size and auto_vacuum take effect only on a new, empty
+		// database (before its first table), whichever connection creates
+		// that; an existing store's page size is migratePageSize's.
+		for _, p := range []string{"PRAGMA page_size=" + strconv.Itoa(opts.PageSize), "PRAGMA auto_vacuum=INCREMENTAL", "PRAGMA journal_mode=WAL", "PRAGMA mmap_size=" + strconv.FormatInt(opts.MmapBytes, 10)} {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
@@ -331,6 +344,13 @@ func (s *Store) init() error {
 	if err := s.integrityCheck(s.opts.StartupCheck); err != nil {
 		return err
 	}
+	// No other connection may be open while the page size migrates.
+	s.db.SetMaxIdleConns(0)
+	err := s.migratePageSize(s.opts.PageSize)
+	s.db.SetMaxIdleConns(s.opts.ReadConns + 1)
+	if err != nil {
+		return err
+	}
 	for _, q := range schemaSQL {
 		if _, err := o.Raw(q).Exec(); err != nil {
 			return openFault(s.path, "creating the schema", err)
@@ -344,6 +364,9 @@ func (s *Store) init() error {
 		return openFault(s.path, "reading auto_vacuum", err)
 	}
 	s.incrementalVacuum = av == 2
+	if err := s.db.QueryRow("PRAGMA page_size").Scan(&s.pageSize); err != nil {
+		return openFault(s.path, "reading the page size", err)
+	}
 	if err := s.loadMeta(); err != nil {
 		return err
 	}
