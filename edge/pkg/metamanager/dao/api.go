@@ -145,6 +145,11 @@ type Writer interface {
 	// nil only after the transaction holding fn's changes is committed and
 	// durable, and only then are its events published. If fn returns an error
 	// its changes (and only its) are rolled back and that error is returned.
+	//
+	// fn may run more than once: when another request of its group fails
+	// after writing, the group is rolled back and run again (writer.go
+	// runBatch). So fn must depend only on what it reads through tx and
+	// must reset, not append to, anything it hands back.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 

@@ -2,7 +2,9 @@ package dao
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 )
 
@@ -90,5 +92,68 @@ func TestPutAfterTombstoneCheck(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGroupRetriesOnlyAfterAWrittenFailure: a group whose requests succeed,
+// or fail before writing, runs each function once (no savepoints); a request
+// that fails after writing makes the group run again with savepoints, and
+// the others commit as if it had never run.
+func TestGroupRetriesOnlyAfterAWrittenFailure(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name      string
+		failAfter bool // request 3 fails after its Put (else before it)
+		wantCalls int64
+	}{
+		{"fails before writing", false, 8},
+		{"fails after writing", true, 4 + 8}, // 0..3, then all again
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := openTest(t, Options{})
+			ctx := context.Background()
+			var calls atomic.Int64
+			gate := make(chan struct{})
+			first := s.Submit(ctx, func(Tx) error { <-gate; return nil })
+			var done []<-chan error
+			for i := 0; i < 8; i++ {
+				done = append(done, s.Submit(ctx, func(tx Tx) error {
+					calls.Add(1)
+					if i == 3 && !tc.failAfter {
+						return boom
+					}
+					if _, err := tx.Put(podPut("ns", fmt.Sprint("p", i), nil, "", "1", 0)); err != nil {
+						return err
+					}
+					if i == 3 {
+						return boom
+					}
+					return nil
+				}))
+			}
+			close(gate)
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+			for i, ch := range done {
+				err := <-ch
+				_, gerr := s.Get(ctx, podKey("ns", fmt.Sprint("p", i)))
+				if i == 3 {
+					if !errors.Is(err, boom) || !errors.Is(gerr, ErrNotFound) {
+						t.Errorf("request 3: %v, stored: %v; want boom and nothing stored", err, gerr)
+					}
+					continue
+				}
+				if err != nil || gerr != nil {
+					t.Errorf("request %d: %v, get: %v", i, err, gerr)
+				}
+			}
+			if s.Revision() != 7 {
+				t.Errorf("revision %d, want 7 (dense)", s.Revision())
+			}
+			if got := calls.Load(); got != tc.wantCalls {
+				t.Errorf("functions ran %d times, want %d", got, tc.wantCalls)
+			}
+		})
 	}
 }
