@@ -104,6 +104,34 @@ func (f *listFilter) matchGo(labelsRaw, fieldsRaw string) (bool, error) {
 	return true, nil
 }
 
+// restClause is the SQL condition of one label requirement the query is not
+// driven by. With values it looks the object's row up in the label index
+// (keyed by resource, key, value, object); a bare existence test reads the
+// object's labels column instead (the index has no key-then-object order).
+func (f *listFilter) restClause(b *strings.Builder, args *[]any, r labels.Requirement) {
+	not := ""
+	switch r.Operator() {
+	case selection.Exists, selection.DoesNotExist:
+		// Label keys are qualified names: no quote to escape in the path.
+		cmp := " IS NOT NULL"
+		if r.Operator() == selection.DoesNotExist {
+			cmp = " IS NULL"
+		}
+		b.WriteString(" AND json_type(o.labels, ?)" + cmp)
+		*args = append(*args, `$."`+r.Key()+`"`)
+		return
+	case selection.NotEquals, selection.NotIn:
+		not = "NOT "
+	}
+	b.WriteString(" AND " + not + "EXISTS (SELECT 1 FROM object_labels x WHERE x.gvr=o.gvr AND x.key=? AND x.value IN (")
+	*args = append(*args, r.Key())
+	vals := r.ValuesUnsorted()
+	b.WriteString(placeholders(len(vals)) + ") AND x.namespace=o.namespace AND x.name=o.name)")
+	for _, v := range vals {
+		*args = append(*args, v)
+	}
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
@@ -120,7 +148,7 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 	b.WriteString(cols)
 	if f.drive != nil {
 		k = "l"
-		b.WriteString(" FROM object_labels l INDEXED BY object_labels_kv CROSS JOIN objects o ON o.gvr=l.gvr AND o.namespace=l.namespace AND o.name=l.name WHERE l.gvr=? AND l.key=?")
+		b.WriteString(" FROM object_labels l CROSS JOIN objects o ON o.gvr=l.gvr AND o.namespace=l.namespace AND o.name=l.name WHERE l.gvr=? AND l.key=?")
 		args = append(args, f.gvr, f.drive.Key())
 		if op := f.drive.Operator(); op != selection.Exists {
 			vals := f.drive.ValuesUnsorted()
@@ -158,26 +186,7 @@ func (f *listFilter) query(cols string, hasAfter bool, afterNS, afterName string
 		args = append(args, `$."`+r.Field+`"`, r.Value)
 	}
 	for _, r := range f.rest {
-		not := ""
-		withValues := true
-		switch r.Operator() {
-		case selection.Exists:
-			withValues = false
-		case selection.DoesNotExist:
-			not, withValues = "NOT ", false
-		case selection.NotEquals, selection.NotIn:
-			not = "NOT "
-		}
-		b.WriteString(" AND " + not + "EXISTS (SELECT 1 FROM object_labels x WHERE x.gvr=o.gvr AND x.namespace=o.namespace AND x.name=o.name AND x.key=?")
-		args = append(args, r.Key())
-		if withValues {
-			vals := r.ValuesUnsorted()
-			b.WriteString(" AND x.value IN (" + placeholders(len(vals)) + ")")
-			for _, v := range vals {
-				args = append(args, v)
-			}
-		}
-		b.WriteString(")")
+		f.restClause(&b, &args, r)
 	}
 	if ordered {
 		b.WriteString(" ORDER BY " + k + ".namespace, " + k + ".name")

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// eventBytes returns the count the triggers keep and the sum over the rows.
-func eventBytes(t *testing.T, s *Store) (kept, actual int64) {
+// eventLogBytes returns the count the store keeps and the sum over the rows.
+func eventLogBytes(t *testing.T, s *Store) (kept, actual int64) {
 	t.Helper()
 	if err := s.db.QueryRow(`SELECT value FROM meta WHERE key='event_bytes'`).Scan(&kept); err != nil {
 		t.Fatal(err)
@@ -33,14 +33,14 @@ func TestEventLogByteCap(t *testing.T) {
 	const budget = 1 << 20
 	s, _ := openTest(t, Options{WindowEvents: 1_000_000, WindowAge: 24 * time.Hour, WindowBytes: budget})
 	updatePods(t, s, 200, 5)
-	kept, actual := eventBytes(t, s)
+	kept, actual := eventLogBytes(t, s)
 	if kept != actual || kept <= budget {
 		t.Fatalf("before compaction: kept %d, actual %d (want equal, over %d)", kept, actual, budget)
 	}
 	if err := s.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	kept, actual = eventBytes(t, s)
+	kept, actual = eventLogBytes(t, s)
 	if kept != actual || kept > budget || kept == 0 {
 		t.Fatalf("after compaction: kept %d, actual %d, want equal and in (0, %d]", kept, actual, budget)
 	}
@@ -66,7 +66,7 @@ func TestEventBytesCountedForOldStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	fillPods(t, s, 300)
-	for _, q := range []string{`DROP TRIGGER events_bytes_ins`, `DROP TRIGGER events_bytes_del`, `DELETE FROM meta WHERE key='event_bytes'`} {
+	for _, q := range []string{`DROP TRIGGER events_bytes_del`, `DELETE FROM meta WHERE key='event_bytes'`} {
 		if _, err := s.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestEventBytesCountedForOldStores(t *testing.T) {
 	}
 	defer s.Close()
 	fillPods(t, s, 100)
-	if kept, actual := eventBytes(t, s); kept != actual || kept == 0 {
+	if kept, actual := eventLogBytes(t, s); kept != actual || kept == 0 {
 		t.Fatalf("kept %d, actual %d", kept, actual)
 	}
 }

@@ -23,8 +23,9 @@ import (
 // ErrClosed is returned by Update after Close.
 var ErrClosed = errors.New("store is closed")
 
-// schemaVersion is the version of the tables below; stored in meta.
-const schemaVersion = 1
+// schemaVersion is the version of the tables below; stored in meta. Open
+// migrates older stores (migrate.go).
+const schemaVersion = 2
 
 // Defaults for Options.
 const (
@@ -187,11 +188,7 @@ var schemaSQL = []string{
 	// Narrow copy of the keys (and revisions) for COUNT (Remaining) without
 	// walking the wide rows.
 	`CREATE INDEX IF NOT EXISTS objects_keys ON objects (gvr, namespace, name, revision)`,
-	`CREATE TABLE IF NOT EXISTS object_labels (
-		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
-		key TEXT NOT NULL, value TEXT NOT NULL,
-		PRIMARY KEY (gvr, namespace, name, key)) WITHOUT ROWID`,
-	`CREATE INDEX IF NOT EXISTS object_labels_kv ON object_labels (gvr, key, value, namespace, name)`,
+	objectLabelsSQL,
 	`CREATE TABLE IF NOT EXISTS events (
 		revision INTEGER PRIMARY KEY, type TEXT NOT NULL,
 		gvr TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
@@ -208,11 +205,10 @@ var schemaSQL = []string{
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ` + strconv.Itoa(schemaVersion) + `)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('revision', 0)`,
 	`INSERT OR IGNORE INTO meta (key, value) VALUES ('compacted', 0)`,
-	// The event log's bytes, for its byte cap (compact.go): kept by
-	// triggers in the transaction that inserts or deletes an event (a store
-	// that predates the count gets it counted once: countEventBytes).
-	`CREATE TRIGGER IF NOT EXISTS events_bytes_ins AFTER INSERT ON events BEGIN
-		UPDATE meta SET value = value + ` + eventBytesExpr("NEW.") + ` WHERE key = 'event_bytes'; END`,
+	// The event log's bytes, for its byte cap (compact.go): the writer adds
+	// what a group inserts in the group's transaction (writeTx.evBytes), a
+	// trigger subtracts what compaction deletes (a store that predates the
+	// count gets it counted once: countEventBytes).
 	`CREATE TRIGGER IF NOT EXISTS events_bytes_del AFTER DELETE ON events BEGIN
 		UPDATE meta SET value = value - ` + eventBytesExpr("OLD.") + ` WHERE key = 'event_bytes'; END`,
 }
@@ -349,6 +345,9 @@ func (s *Store) init() error {
 	err := s.migratePageSize(s.opts.PageSize)
 	s.db.SetMaxIdleConns(s.opts.ReadConns + 1)
 	if err != nil {
+		return err
+	}
+	if err := s.migrate(); err != nil {
 		return err
 	}
 	for _, q := range schemaSQL {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -413,7 +414,7 @@ func TestDurabilitySettings(t *testing.T) {
 		}
 	}
 	var v string
-	if err := s.Orm().Raw("SELECT value FROM meta WHERE key = ?", "schema").QueryRow(&v); err != nil || v != "1" {
+	if err := s.Orm().Raw("SELECT value FROM meta WHERE key = ?", "schema").QueryRow(&v); err != nil || v != strconv.Itoa(schemaVersion) {
 		t.Fatalf("schema version via beego: %q %v", v, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
@@ -80,13 +81,13 @@ func (s *Store) Compact(ctx context.Context) error {
 
 type writeStmts struct {
 	getObj, putObj, delObj *sql.Stmt
-	delLabels              *sql.Stmt
+	delLabel               *sql.Stmt
 	// insLabels[n-1] inserts n label rows in one statement: one call into
 	// SQLite per object instead of one per label.
 	insLabels                 [maxLabelRows]*sql.Stmt
 	insEvent                  *sql.Stmt
 	getTomb, putTomb, delTomb *sql.Stmt
-	setMeta                   *sql.Stmt
+	setMeta, addMeta          *sql.Stmt
 	// transaction control, prepared once instead of parsed per message
 	begin, commit, rollback        *sql.Stmt
 	savepoint, release, rollbackTo *sql.Stmt
@@ -105,7 +106,7 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 			ON CONFLICT (gvr, namespace, name) DO UPDATE SET kind=excluded.kind, revision=excluded.revision, cloud_rv=excluded.cloud_rv,
 			labels=excluded.labels, fields=excluded.fields, data=excluded.data`},
 		{&ws.delObj, `DELETE FROM objects WHERE gvr=? AND namespace=? AND name=?`},
-		{&ws.delLabels, `DELETE FROM object_labels WHERE gvr=? AND namespace=? AND name=?`},
+		{&ws.delLabel, `DELETE FROM object_labels WHERE gvr=? AND key=? AND value=? AND namespace=? AND name=?`},
 		{&ws.insEvent, `INSERT INTO events (revision, type, gvr, namespace, name, kind, cloud_rv, data, prev_data,
 			labels, fields, prev_labels, prev_fields, prev_revision, prev_cloud_rv, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
@@ -113,6 +114,7 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 		{&ws.putTomb, `INSERT OR REPLACE INTO tombstones (gvr, namespace, name, revision, cloud_rv) VALUES (?,?,?,?,?)`},
 		{&ws.delTomb, `DELETE FROM tombstones WHERE gvr=? AND namespace=? AND name=?`},
 		{&ws.setMeta, `UPDATE meta SET value=? WHERE key=?`},
+		{&ws.addMeta, `UPDATE meta SET value=value+? WHERE key=?`},
 		{&ws.begin, `BEGIN IMMEDIATE`},
 		{&ws.commit, `COMMIT`},
 		{&ws.rollback, `ROLLBACK`},
@@ -129,7 +131,7 @@ func prepareWriteStmts(c *sql.Conn) (*writeStmts, error) {
 		ws.all = append(ws.all, st)
 	}
 	for n := 1; n <= maxLabelRows; n++ {
-		q := `INSERT INTO object_labels (gvr, namespace, name, key, value) VALUES ` + placeholderRows(n)
+		q := `INSERT INTO object_labels (gvr, key, value, namespace, name) VALUES ` + placeholderRows(n)
 		st, err := c.PrepareContext(ctx, q)
 		if err != nil {
 			ws.close()
@@ -163,12 +165,23 @@ func (ws *writeStmts) insertLabels(gvr, ns, name string, labels map[string]strin
 		n := min(len(keys), maxLabelRows)
 		args = args[:0]
 		for _, k := range keys[:n] {
-			args = append(args, gvr, ns, name, k, labels[k])
+			args = append(args, gvr, k, labels[k], ns, name)
 		}
 		if _, err := ws.insLabels[n-1].Exec(args...); err != nil {
 			return err
 		}
 		keys = keys[n:]
+	}
+	return nil
+}
+
+// deleteLabels deletes the label rows of one object: those of the labels
+// stored with it.
+func (ws *writeStmts) deleteLabels(gvr, ns, name string, labels map[string]string) error {
+	for k, v := range labels {
+		if _, err := ws.delLabel.Exec(gvr, k, v, ns, name); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -302,6 +315,12 @@ func (s *Store) runGroup(batch []*request, savepoints bool) (retry bool) {
 			return false
 		}
 	}
+	if tx.evBytes != 0 {
+		if _, err := ws.addMeta.Exec(tx.evBytes, "event_bytes"); err != nil {
+			abort(fmt.Errorf("count the event log's bytes: %w", err))
+			return false
+		}
+	}
 	if _, err := ws.commit.Exec(); err != nil {
 		abort(fmt.Errorf("commit: %w", err))
 		return false
@@ -338,7 +357,7 @@ func (s *Store) runRequest(tx *writeTx, r *request) error {
 		r.err = err
 		return nil
 	}
-	rev0, ev0 := tx.rev, len(tx.events)
+	rev0, ev0, bytes0 := tx.rev, len(tx.events), tx.evBytes
 	tx.active, tx.wrote, tx.inSavepoint, tx.cached, tx.noTomb = true, false, false, false, false
 	err := callFn(r.fn, tx)
 	tx.active, tx.cached, tx.noTomb = false, false, false
@@ -355,7 +374,7 @@ func (s *Store) runRequest(tx *writeTx, r *request) error {
 				return fmt.Errorf("rollback to savepoint: %w", e)
 			}
 		}
-		tx.rev = rev0
+		tx.rev, tx.evBytes = rev0, bytes0
 		clear(tx.events[ev0:])
 		tx.events = tx.events[:ev0]
 	}
@@ -394,6 +413,9 @@ type writeTx struct {
 	rev    int64
 	now    int64
 	events []event.Event
+	// evBytes is what the group's events add to the event log's byte count
+	// (eventBytesExpr's sum), written once per group.
+	evBytes int64
 	active bool
 	fatal  error
 	// savepoints: this pass takes a SAVEPOINT before a request's first
@@ -597,7 +619,7 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 	}
 	if !existed || (!bytes.Equal(prev.labelsRaw, labelsRaw) && !sameStringMap(prevLabels, req.Labels)) {
 		if existed {
-			if _, err := ws.delLabels.Exec(gvr, req.Namespace, req.Name); err != nil {
+			if err := ws.deleteLabels(gvr, req.Namespace, req.Name, prevLabels); err != nil {
 				return Stored{}, t.sqlErr(err)
 			}
 		}
@@ -618,6 +640,7 @@ func (t *writeTx) Put(req PutRequest) (Stored, error) {
 		return Stored{}, t.sqlErr(err)
 	}
 	t.rev = rev
+	t.evBytes += eventBytes(data, prev.data, labelsRaw, fieldsRaw, prev.labelsRaw, prev.fieldsRaw)
 	t.events = append(t.events, event.Event{
 		Revision: rev, Type: typ, GVR: req.GVR, Namespace: req.Namespace, Name: req.Name,
 		Object: data, PrevObject: prev.data,
@@ -655,10 +678,8 @@ func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
 	if _, err := ws.delObj.Exec(gvr, key.Namespace, key.Name); err != nil {
 		return Stored{}, t.sqlErr(err)
 	}
-	if len(labels) > 0 {
-		if _, err := ws.delLabels.Exec(gvr, key.Namespace, key.Name); err != nil {
-			return Stored{}, t.sqlErr(err)
-		}
+	if err := ws.deleteLabels(gvr, key.Namespace, key.Name, labels); err != nil {
+		return Stored{}, t.sqlErr(err)
 	}
 	if _, err := ws.putTomb.Exec(gvr, key.Namespace, key.Name, rev, cloudRV); err != nil {
 		return Stored{}, t.sqlErr(err)
@@ -668,6 +689,7 @@ func (t *writeTx) Delete(key Key, cloudRV string) (Stored, error) {
 		return Stored{}, t.sqlErr(err)
 	}
 	t.rev = rev
+	t.evBytes += eventBytes(data, prev.data, prev.labelsRaw, prev.fieldsRaw, prev.labelsRaw, prev.fieldsRaw)
 	t.events = append(t.events, event.Event{
 		Revision: rev, Type: watch.Deleted, GVR: key.GVR, Namespace: key.Namespace, Name: key.Name,
 		Object: data, PrevObject: prev.data,
@@ -696,6 +718,17 @@ func sameStringMap(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// eventBytes is eventBytesExpr for one event row: the length of its blobs
+// (object, previous object) in bytes and of its texts (labels and fields,
+// new and previous) in characters, as SQLite's length() counts them.
+func eventBytes(data, prevData []byte, texts ...[]byte) int64 {
+	n := len(data) + len(prevData)
+	for _, t := range texts {
+		n += utf8.RuneCount(t)
+	}
+	return int64(n)
 }
 
 // textArg binds label/field JSON as TEXT (so SQLite's JSON functions read it;
