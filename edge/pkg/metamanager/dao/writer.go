@@ -416,8 +416,8 @@ type writeTx struct {
 	// evBytes is what the group's events add to the event log's byte count
 	// (eventBytesExpr's sum), written once per group.
 	evBytes int64
-	active bool
-	fatal  error
+	active  bool
+	fatal   error
 	// savepoints: this pass takes a SAVEPOINT before a request's first
 	// write (runBatch); inSavepoint: the current request's is open.
 	savepoints, inSavepoint bool
