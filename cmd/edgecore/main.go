@@ -100,6 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	startProfiling()
 	if err := serve(cfg); err != nil {
 		klog.Errorf("edgecore: %v", err)
 		return exitCode(err)
@@ -159,6 +160,9 @@ func serve(cfg Config) error {
 		return err
 	}
 	klog.Infof("edgecore: ready (revision %d)", store.Revision())
+	trimCtx, stopTrim := context.WithCancel(context.Background())
+	defer stopTrim()
+	go trimMemory(trimCtx)
 
 	sig := <-sigs
 	klog.Infof("edgecore: %v: shutting down", sig)
