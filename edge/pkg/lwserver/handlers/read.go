@@ -174,6 +174,10 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, req *Request
 		h.streamJSONList(w, r, req, lo)
 		return
 	}
+	if out.Kind == OutputTable && out.MediaType == MediaTypeJSON && !out.Pretty && lo.Limit <= 0 {
+		h.streamTable(w, r, req, lo)
+		return
+	}
 	if out.Kind == OutputObject && out.MediaType == MediaTypeProtobuf && lo.Limit <= 0 {
 		h.streamProtoList(w, r, req, lo)
 		return

@@ -132,28 +132,11 @@ func (t PrinterTables) ConvertToTable(res kube.Resource, items [][]byte, opts *m
 // re-validate and compact one by one. Rows are encoded in parallel chunks.
 // The output is what the JSON serializer produces for the same Table.
 func tableJSON(tr *tableResult) ([][]byte, error) {
+	head, err := tableHead(tr.t, tr.gv)
+	if err != nil {
+		return nil, err
+	}
 	t := tr.t
-	cols, err := json.Marshal(t.ColumnDefinitions)
-	if err != nil {
-		return nil, err
-	}
-	lm, err := json.Marshal(t.ListMeta)
-	if err != nil {
-		return nil, err
-	}
-	head := make([]byte, 0, 128+len(cols)+len(lm))
-	head = append(head, `{"kind":"Table","apiVersion":`...)
-	head = strconv.AppendQuote(head, tr.gv.String())
-	head = append(head, `,"metadata":`...)
-	head = append(head, lm...)
-	head = append(head, `,"columnDefinitions":`...)
-	if t.ColumnDefinitions == nil {
-		head = append(head, "null"...)
-	} else {
-		head = append(head, cols...)
-	}
-	head = append(head, `,"rows":[`...)
-
 	n := len(t.Rows)
 	workers := goruntime.GOMAXPROCS(0)
 	const minChunk = 256
@@ -192,6 +175,31 @@ func tableJSON(tr *tableResult) ([][]byte, error) {
 		}
 	}
 	return append(out, []byte("]}")), nil
+}
+
+// tableHead is a Table's JSON up to its first row: kind, apiVersion, list
+// metadata, column definitions, `"rows":[`.
+func tableHead(t *metav1.Table, gv schema.GroupVersion) ([]byte, error) {
+	cols, err := json.Marshal(t.ColumnDefinitions)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := json.Marshal(t.ListMeta)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 0, 128+len(cols)+len(lm))
+	head = append(head, `{"kind":"Table","apiVersion":`...)
+	head = strconv.AppendQuote(head, gv.String())
+	head = append(head, `,"metadata":`...)
+	head = append(head, lm...)
+	head = append(head, `,"columnDefinitions":`...)
+	if t.ColumnDefinitions == nil {
+		head = append(head, "null"...)
+	} else {
+		head = append(head, cols...)
+	}
+	return append(head, `,"rows":[`...), nil
 }
 
 // tableRowsJSON encodes rows [lo, hi), each preceded by a comma but the first.
