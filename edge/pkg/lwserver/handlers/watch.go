@@ -53,7 +53,8 @@ type WatchOptions struct {
 	// kube-apiserver).
 	RVWait time.Duration
 	// InitialPageSize is how many objects one store read returns while the
-	// initial state is sent (default 250): a stream pins at most one page.
+	// initial state is sent (default 100, ~450 KB of pods): a stream pins at
+	// most one page's frames while it writes them.
 	InitialPageSize int
 	// Registerer, if set, receives the watch server's metrics.
 	Registerer prometheus.Registerer
@@ -66,7 +67,7 @@ type WatchOptions struct {
 
 const (
 	defaultMinRequestTimeout = 1800 * time.Second
-	defaultInitialPageSize   = 250
+	defaultInitialPageSize   = 100
 	// maxBatch bounds the events written between two flushes.
 	maxBatch = 256
 	// streamBufferSize bounds the bytes a stream queues before writing

@@ -122,9 +122,10 @@ func (st *stream) serve(start *watchStart) endReason {
 		}
 		defer wch.Stop()
 	}
-	if start.first != nil {
+	if first := start.first; first != nil {
+		start.first = nil // the stream must not pin the page while live
 		bookmark := start.mode == modeWatchList && st.req.Options.AllowWatchBookmarks
-		if reason := st.sendInitial(start.first, bookmark); reason != endNone {
+		if reason := st.sendInitial(first, bookmark); reason != endNone {
 			return reason
 		}
 	}
@@ -166,17 +167,21 @@ func (st *stream) sendInitial(first *page, bookmark bool) endReason {
 	p := first
 	for {
 		st.deadline()
+		// Nothing of the page is used once it is written: while the write
+		// blocks on a slow client, the stream holds only the page's frames,
+		// and its objects can go once the cache lets the page go (with 100
+		// streams at different pages, the objects they held were ~half of
+		// the heap).
+		after := p.res.Continue
 		if reason := st.writePage(p); reason != endNone {
 			return reason
 		}
-		if p.res.Continue == "" {
+		if after == "" {
 			break
 		}
 		if reason := st.done(); reason != endNone {
 			return reason
 		}
-		after := p.res.Continue
-		p = nil // let the previous page go before reading the next
 		next, err := st.s.pages.get(st.ctx, st.req.Resource.GVR, st.s.pageOptions(st.req, rev, after))
 		if err != nil {
 			if st.ctx.Err() != nil {
