@@ -20,8 +20,9 @@ import (
 // beginning). Durability is unchanged: a commit is durable once its WAL
 // frames are fsynced (synchronous=FULL), checkpoints only move data.
 const (
-	// writerAutoCheckpoint is the writer's wal_autocheckpoint (pages).
-	writerAutoCheckpoint = 8192
+	// writerAutoCheckpointBytes is the writer's wal_autocheckpoint, in
+	// bytes of WAL (SQLite counts it in pages of the file's size).
+	writerAutoCheckpointBytes = 32 << 20
 	// checkpointEvery is the least time between background checkpoints.
 	checkpointEvery = 200 * time.Millisecond
 	// walSizeLimit is journal_size_limit: a WAL grown by a burst is truncated
@@ -87,7 +88,7 @@ func (s *Store) truncateWAL(ctx context.Context, c *sql.Conn) {
 func (s *Store) startCheckpointer() error {
 	ctx := context.Background()
 	for _, p := range []string{
-		fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", writerAutoCheckpoint),
+		fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", writerAutoCheckpointBytes/s.pageSize),
 		fmt.Sprintf("PRAGMA journal_size_limit=%d", walSizeLimit),
 	} {
 		if _, err := s.wconn.ExecContext(ctx, p); err != nil {
