@@ -19,8 +19,7 @@ func startProfiling() {
 	if addr == "" {
 		return
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	if !loopbackAddr(addr) {
 		klog.Errorf("edgecore: EDGECORE_PPROF=%q is not a loopback HOST:PORT; profiles not served", addr)
 		return
 	}
@@ -37,4 +36,11 @@ func startProfiling() {
 	klog.Infof("edgecore: Go profiles on http://%s/debug/pprof/", l.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
+}
+
+// loopbackAddr: addr is HOST:PORT with HOST a loopback IP address.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
