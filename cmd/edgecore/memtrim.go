@@ -46,15 +46,21 @@ func trimMemory(ctx context.Context) {
 		}
 		metrics.Read(samples)
 		allocs, free := samples[0].Value.Uint64(), samples[1].Value.Uint64()
-		quiet := allocs-lastAllocs < trimQuietBytes
+		var trim bool
+		trim, busy = trimNow(busy, allocs-lastAllocs, free)
 		lastAllocs = allocs
-		if !quiet {
-			busy = true
-			continue
-		}
-		if busy && free >= trimMinFree {
+		if trim {
 			debug.FreeOSMemory()
 		}
-		busy = false
 	}
+}
+
+// trimNow decides one look: given whether the last interval was busy, what
+// this one allocated and how much free heap is not yet returned, whether to
+// trim now and whether this interval counts as busy.
+func trimNow(wasBusy bool, allocated, free uint64) (trim, busy bool) {
+	if allocated >= trimQuietBytes {
+		return false, true
+	}
+	return wasBusy && free >= trimMinFree, false
 }
